@@ -1,0 +1,92 @@
+//! Criterion benches for hlc-middleware: what the layers add to one request, in process.
+//!
+//! The ids are an interface (issue 4, section 5): `middleware/bare` is a `service_fn`
+//! answering an empty response; `middleware/server_layer` puts the server layer in front of
+//! it; `middleware/client_server` the client layer in front of that. Every iteration builds
+//! the same request (with a peer's `hlc` header for `bare` and `server_layer`, without one for
+//! `client_server`, whose client layer writes it), polls the service once without a runtime
+//! (the futures are ready at once) and checks the response.
+
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use hlc_core::Hlc;
+use hlc_middleware::header::{self, HLC};
+use hlc_middleware::{HlcClientLayer, HlcServerLayer};
+use http::{HeaderValue, Request, Response, StatusCode};
+use tower::{service_fn, Layer, Service};
+
+/// The inner service of every bench: an empty `200`.
+fn empty(_: Request<()>) -> Ready<Result<Response<()>, Infallible>> {
+    ready(Ok(Response::new(())))
+}
+
+/// Readies `service`, calls it and polls the future once: every service here answers at once.
+#[inline(always)]
+fn call_now<S: Service<Request<()>>>(service: &mut S, request: Request<()>) -> S::Response
+where
+    S::Error: std::fmt::Debug,
+{
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(service.poll_ready(&mut cx).is_ready(), "service not ready");
+    match pin!(service.call(request)).as_mut().poll(&mut cx) {
+        Poll::Ready(result) => result.expect("the service failed"),
+        Poll::Pending => panic!("the service did not answer at once"),
+    }
+}
+
+/// A request as a peer sends it: stamped a moment ago by another clock.
+fn from_peer(peer: &HeaderValue) -> Request<()> {
+    let mut request = Request::new(());
+    request.headers_mut().insert(HLC, peer.clone());
+    request
+}
+
+fn define(c: &mut Criterion) {
+    let mut group = c.benchmark_group("middleware");
+    let peer = header::encode(Hlc::new().now_with_node());
+
+    let mut bare = service_fn(empty);
+    group.bench_function("bare", |b| {
+        b.iter(|| {
+            let response = call_now(&mut bare, black_box(from_peer(&peer)));
+            assert_eq!(response.status(), StatusCode::OK);
+            black_box(response)
+        });
+    });
+
+    let server_hlc = Arc::new(Hlc::new());
+    let mut server = HlcServerLayer::new(server_hlc.clone()).layer(service_fn(empty));
+    group.bench_function("server_layer", |b| {
+        b.iter(|| {
+            let response = call_now(&mut server, black_box(from_peer(&peer)));
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(response.headers().contains_key(HLC), "response not stamped");
+            black_box(response)
+        });
+    });
+
+    let client_hlc = Arc::new(Hlc::new());
+    let mut client_server = HlcClientLayer::new(client_hlc.clone())
+        .layer(HlcServerLayer::new(server_hlc.clone()).layer(service_fn(empty)));
+    group.bench_function("client_server", |b| {
+        b.iter(|| {
+            let response = call_now(&mut client_server, black_box(Request::new(())));
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(response.headers().contains_key(HLC), "response not stamped");
+            black_box(response)
+        });
+    });
+    group.finish();
+
+    // Each request through both layers is a send on one clock and a receive on the other.
+    assert!(client_hlc.last() > server_hlc.last(), "causality lost");
+}
+
+criterion_group!(benches, define);
+criterion_main!(benches);

@@ -1,0 +1,118 @@
+//! The command line of `hlc_node`: the flags of issue 4, plus `--no-hlc` for load comparisons.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use hlc_core::NodeId;
+use http::Uri;
+
+use super::NodeConfig;
+
+/// A small axum service that stamps, merges and refuses HLC timestamps.
+#[derive(Debug, Parser)]
+#[command(name = "hlc_node", version, about)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Node id: decimal, or hexadecimal with `0x` (default: random).
+    #[arg(long, value_parser = parse_node_id)]
+    pub node_id: Option<NodeId>,
+    /// How far ahead (ms) a peer's timestamp may be before it is refused.
+    #[arg(long, default_value_t = 500)]
+    pub max_offset: u64,
+    /// Simulated skew (ms) added to this node's physical clock; may be negative.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub clock_offset: i64,
+    /// Base URL of a peer node, called through the client layer on `POST /relay`.
+    #[arg(long, value_parser = parse_peer)]
+    pub peer: Option<Uri>,
+    /// Serve the same routes without the HLC layers (to measure what they cost).
+    #[arg(long)]
+    pub no_hlc: bool,
+}
+
+impl Args {
+    /// The node configuration these flags describe.
+    pub fn config(&self) -> NodeConfig {
+        NodeConfig {
+            node_id: self.node_id.unwrap_or_else(NodeId::random),
+            max_offset: Duration::from_millis(self.max_offset),
+            clock_offset_ms: self.clock_offset,
+            peer: self.peer.clone(),
+            hlc_layers: !self.no_hlc,
+        }
+    }
+}
+
+fn parse_node_id(text: &str) -> Result<NodeId, String> {
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed
+        .map(NodeId::new)
+        .map_err(|e| format!("not a node id (decimal, or hex with 0x): {e}"))
+}
+
+fn parse_peer(text: &str) -> Result<Uri, String> {
+    let uri: Uri = text.parse().map_err(|e| format!("not a url: {e}"))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(_)) => Ok(uri),
+        _ => Err("expected http://HOST:PORT".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let args = Args::try_parse_from(["hlc_node"]).unwrap();
+        assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(args.max_offset, 500);
+        assert_eq!(args.clock_offset, 0);
+        assert!(args.peer.is_none() && !args.no_hlc);
+        assert_eq!(args.config().max_offset, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn every_flag_parses() {
+        let args = Args::try_parse_from([
+            "hlc_node",
+            "--listen",
+            "127.0.0.1:9000",
+            "--node-id",
+            "0xa1",
+            "--max-offset",
+            "250",
+            "--clock-offset",
+            "-1500",
+            "--peer",
+            "http://127.0.0.1:9001",
+            "--no-hlc",
+        ])
+        .unwrap();
+        let config = args.config();
+        assert_eq!(config.node_id, NodeId::new(0xa1));
+        assert_eq!(config.clock_offset_ms, -1500);
+        assert_eq!(config.peer.unwrap().port_u16(), Some(9001));
+        assert!(!config.hlc_layers);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for bad in [
+            ["--node-id", "a1"],
+            ["--peer", "ftp://x"],
+            ["--peer", "127.0.0.1:1"],
+            ["--max-offset", "-1"],
+        ] {
+            let result = Args::try_parse_from(["hlc_node", bad[0], bad[1]]);
+            assert!(result.is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(parse_node_id("42"), Ok(NodeId::new(42)));
+    }
+}

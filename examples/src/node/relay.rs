@@ -1,0 +1,85 @@
+//! The node's way to its peer: hyper-util's client, with the client layer when layers are on.
+
+use std::fmt::Display;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hlc_core::{Hlc, Timestamp};
+use hlc_middleware::{ClientError, MergedTimestamp, Refusal};
+use http::{Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tower::ServiceExt;
+
+use super::OffsetClock;
+
+/// A pooled HTTP/1 client to the peer.
+#[derive(Debug, Clone)]
+pub(super) enum PeerClient {
+    /// Stamps requests and merges (or refuses) answers.
+    Stamped(hlc_middleware::hyper::HyperClient<Empty<Bytes>, OffsetClock>),
+    /// No HLC at all, for `--no-hlc`.
+    Plain(Client<HttpConnector, Empty<Bytes>>),
+}
+
+/// The peer's answer, read in full.
+#[derive(Debug)]
+pub(super) struct PeerAnswer {
+    pub(super) status: StatusCode,
+    /// The local receive stamp, when the client layer merged the answer's header.
+    pub(super) merged: Option<Timestamp>,
+    pub(super) body: Bytes,
+}
+
+/// Why the peer gave no answer.
+#[derive(Debug)]
+pub(super) enum RelayError {
+    /// The client layer refused the peer's answer; the clock did not move.
+    Refused(Refusal),
+    /// Connecting or talking to the peer failed.
+    Transport(String),
+}
+
+impl PeerClient {
+    pub(super) fn new(hlc: &Arc<Hlc<OffsetClock>>, layers: bool) -> Self {
+        if layers {
+            Self::Stamped(hlc_middleware::hyper::client(Arc::clone(hlc)))
+        } else {
+            Self::Plain(Client::builder(TokioExecutor::new()).build_http())
+        }
+    }
+
+    /// `GET uri`, through the client layer when it is on.
+    pub(super) async fn get(&self, uri: Uri) -> Result<PeerAnswer, RelayError> {
+        let request = Request::get(uri).body(Empty::new()).map_err(transport)?;
+        match self {
+            Self::Stamped(client) => match client.clone().oneshot(request).await {
+                Ok(response) => read(response).await,
+                Err(ClientError::Refused(refusal)) => Err(RelayError::Refused(refusal)),
+                Err(other) => Err(transport(other)),
+            },
+            Self::Plain(client) => read(client.request(request).await.map_err(transport)?).await,
+        }
+    }
+}
+
+async fn read<B>(response: Response<B>) -> Result<PeerAnswer, RelayError>
+where
+    B: http_body::Body,
+    B::Error: Display,
+{
+    let status = response.status();
+    let merged = response.extensions().get::<MergedTimestamp>().map(|m| m.0);
+    let body = response.into_body().collect().await.map_err(transport)?;
+    Ok(PeerAnswer {
+        status,
+        merged,
+        body: body.to_bytes(),
+    })
+}
+
+fn transport(error: impl Display) -> RelayError {
+    RelayError::Transport(error.to_string())
+}

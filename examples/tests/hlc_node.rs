@@ -1,0 +1,120 @@
+//! `hlc_node` and the demo, driven through the examples library on loopback.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hlc_core::{NodeId, NodeTimestamp};
+use hlc_examples::node::{NodeConfig, RelayAnswer, RunningNode, TimeAnswer};
+use hlc_middleware::header::{self, HLC};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+
+type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+
+fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
+    NodeConfig {
+        node_id: NodeId::new(node),
+        max_offset: Duration::from_millis(500),
+        clock_offset_ms,
+        peer: peer.map(|url| url.parse().unwrap()),
+        hlc_layers: true,
+    }
+}
+
+async fn start(config: NodeConfig) -> RunningNode {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    RunningNode::spawn(listener, config).unwrap()
+}
+
+async fn send(method: Method, url: String, stamp: Option<NodeTimestamp>) -> Response<Bytes> {
+    let mut request = Request::builder().method(method).uri(url);
+    if let Some(stamp) = stamp {
+        request = request.header(HLC, header::encode(stamp));
+    }
+    let response = client().request(request.body(Empty::new()).unwrap()).await.unwrap();
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, body.collect().await.unwrap().to_bytes())
+}
+
+fn json<T: serde::de::DeserializeOwned>(response: &Response<Bytes>) -> T {
+    serde_json::from_slice(response.body()).unwrap()
+}
+
+#[tokio::test]
+async fn time_answers_its_stamp_and_health_is_not_stamped() {
+    let node = start(config(0xa1, 0, None)).await;
+    let response = send(Method::GET, format!("{}/time", node.url()), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: TimeAnswer = json(&response);
+    assert_eq!(answer.node_id, "00000000000000a1");
+    let stamp: NodeTimestamp = answer.timestamp.parse().unwrap();
+    assert_eq!(stamp.node, NodeId::new(0xa1));
+    let header = header::decode(response.headers()).unwrap().unwrap();
+    assert!(header.timestamp > stamp.timestamp);
+
+    let health = send(Method::GET, format!("{}/health", node.url()), None).await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().get(HLC).is_none());
+    let no_peer = send(Method::POST, format!("{}/relay", node.url()), None).await;
+    assert_eq!(no_peer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    node.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn relay_answers_both_stamps_in_causal_order() {
+    let beta = start(config(2, 300, None)).await;
+    let alpha = start(config(1, 0, Some(&beta.url()))).await;
+    let response = send(Method::POST, format!("{}/relay", alpha.url()), None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let RelayAnswer { peer, local } = json(&response);
+    let peer: NodeTimestamp = peer.timestamp.parse().unwrap();
+    let local: NodeTimestamp = local.timestamp.parse().unwrap();
+    assert_eq!((peer.node, local.node), (NodeId::new(2), NodeId::new(1)));
+    // Alpha's clock is 300 ms behind beta's, yet it received beta's answer after beta sent it.
+    assert!(local.timestamp > peer.timestamp);
+    alpha.stop().await.unwrap();
+    beta.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn skewed_requests_are_refused_unless_the_layers_are_off() {
+    let node = start(config(1, 0, None)).await;
+    let skewed = NodeTimestamp::new(
+        hlc_core::Timestamp::from_physical_micros(node.node().hlc().now().physical_micros() + 5_000_000),
+        NodeId::new(9),
+    );
+    let refused = send(Method::GET, format!("{}/time", node.url()), Some(skewed)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert!(node.node().hlc().last() < skewed.timestamp);
+    node.stop().await.unwrap();
+
+    let bare = start(NodeConfig { hlc_layers: false, ..config(1, 0, None) }).await;
+    let accepted = send(Method::GET, format!("{}/time", bare.url()), Some(skewed)).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert!(accepted.headers().get(HLC).is_none());
+    bare.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_shows_causality_and_both_refusals() {
+    let report = hlc_examples::demo::run().await.unwrap();
+    assert!(report.causal_chain.windows(2).all(|w| w[0] < w[1]));
+    let (status, body) = &report.beta_to_alpha;
+    assert_eq!(*status, StatusCode::BAD_GATEWAY);
+    assert_eq!(body["peer_status"], 400);
+    assert_eq!(body["peer_body"]["type"], "urn:hlc:too-far-ahead");
+    let lead = report.beta_clock.physical_micros() - report.alpha_after_refusal.physical_micros();
+    assert!(lead > 1_000_000, "alpha's clock was dragged ahead: lead {lead} us");
+    let (status, body) = &report.alpha_to_beta;
+    assert_eq!(*status, StatusCode::BAD_GATEWAY);
+    assert_eq!(body["kind"], "hlc.too_far_ahead");
+    let printed = report.to_string();
+    assert!(printed.contains("each stamp greater than the one before: true"));
+}

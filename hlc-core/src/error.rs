@@ -1,0 +1,106 @@
+//! Errors of this crate: refused remote timestamps, malformed wire input, out-of-range times.
+
+use std::time::Duration;
+
+use crate::Timestamp;
+
+/// Why [`Hlc::update`](crate::Hlc::update) refused a remote timestamp.
+///
+/// A refusal leaves the clock exactly as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpdateError {
+    /// The remote physical time is further ahead of the local physical clock than the
+    /// configured max offset: the sender's clock (or ours) is badly skewed, and merging it
+    /// would drag this clock into the future.
+    #[error(
+        "remote timestamp {remote} is {}us ahead of local physical time {local}, beyond the max offset of {}us",
+        remote.physical_micros().saturating_sub(local.physical_micros()),
+        max_offset.as_micros()
+    )]
+    TooFarAhead {
+        /// The remote timestamp that was refused.
+        remote: Timestamp,
+        /// The local physical time (logical part zero) it was compared against.
+        local: Timestamp,
+        /// The bound it exceeded.
+        max_offset: Duration,
+    },
+}
+
+/// A malformed timestamp, node id or wire form. Parsers never panic; they return this.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The input has the wrong length for the form being parsed.
+    #[error("expected {expected} bytes, got {actual}")]
+    Length {
+        /// The exact length the form has.
+        expected: usize,
+        /// The length of the input.
+        actual: usize,
+    },
+    /// The text form starts with a version this library does not know.
+    #[error("unknown version {found:?}, expected \"00\"")]
+    UnknownVersion {
+        /// The first two bytes of the input, lossily decoded.
+        found: String,
+    },
+    /// A separator is missing or in the wrong place.
+    #[error("expected '{expected}' at byte {at}")]
+    Separator {
+        /// The separator the form requires there.
+        expected: char,
+        /// Byte offset in the input.
+        at: usize,
+    },
+    /// A byte that is not a lowercase hexadecimal digit where one is required.
+    #[error("invalid hex digit at byte {at}: only 0-9 and a-f are allowed")]
+    Hex {
+        /// Byte offset in the input.
+        at: usize,
+    },
+    /// A byte that is not a decimal digit where one is required.
+    #[error("invalid decimal digit at byte {at}")]
+    Digit {
+        /// Byte offset in the input.
+        at: usize,
+    },
+    /// A date or time field is out of its range (month 13, February 30th, hour 24, ...).
+    #[error("invalid {field} in date-time")]
+    Field {
+        /// The field that is out of range.
+        field: &'static str,
+    },
+    /// The logical counter does not fit its 12 bits or has leading zeros.
+    #[error("invalid logical counter: expected 0 to 4095 without leading zeros")]
+    Logical,
+    /// The time is not representable (see [`RangeError`]).
+    #[error(transparent)]
+    Range(#[from] RangeError),
+}
+
+/// A wall-clock time outside what a [`Timestamp`] can hold: the Unix epoch up to the end of
+/// its 52 bits of microseconds (in the year 2112).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RangeError {
+    /// Before 1970-01-01T00:00:00Z.
+    #[error("time is before the unix epoch")]
+    BeforeEpoch,
+    /// After the last representable microsecond.
+    #[error("time is after the last representable timestamp (2^52 - 1 microseconds after the unix epoch)")]
+    AfterMax,
+}
+
+/// A builder setting that cannot work, or a persisted bound that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Reading or writing the persisted upper bound failed.
+    #[error("persisted upper bound: {0}")]
+    Persist(#[from] std::io::Error),
+    /// The persistence window must be longer than zero.
+    #[error("the persistence window must be longer than zero")]
+    ZeroWindow,
+}

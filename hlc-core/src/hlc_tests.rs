@@ -1,0 +1,291 @@
+//! The rules of the clock, one test each, on a manual physical clock.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::{
+    BuildError, Hlc, HlcEvent, ManualClock, NodeId, Timestamp, UpdateError, UpperBoundStore,
+    MAX_LOGICAL,
+};
+
+const T0: u64 = 1_700_000_000_000_000;
+
+fn ts(physical: u64, logical: u16) -> Timestamp {
+    Timestamp::from_parts(physical, logical).unwrap()
+}
+
+fn clock_at(micros: u64) -> (Hlc<ManualClock>, ManualClock) {
+    let clock = ManualClock::new(micros);
+    let hlc = Hlc::builder()
+        .clock(clock.clone())
+        .node_id(NodeId::new(1))
+        .build()
+        .unwrap();
+    (hlc, clock)
+}
+
+#[test]
+fn now_follows_the_physical_clock_and_counts_within_a_microsecond() {
+    let (hlc, clock) = clock_at(T0);
+    assert_eq!(hlc.now(), ts(T0, 0));
+    assert_eq!(hlc.now(), ts(T0, 1));
+    clock.advance(Duration::from_micros(3));
+    assert_eq!(hlc.now(), ts(T0 + 3, 0));
+}
+
+#[test]
+fn update_with_remote_ahead_takes_remote_plus_one() {
+    let (hlc, _clock) = clock_at(T0);
+    hlc.now();
+    assert_eq!(hlc.update(ts(T0 + 100, 7)).unwrap(), ts(T0 + 100, 8));
+    // The next local event stays above the merged remote time.
+    assert_eq!(hlc.now(), ts(T0 + 100, 9));
+}
+
+#[test]
+fn update_with_remote_behind_keeps_local_time() {
+    let (hlc, _clock) = clock_at(T0);
+    assert_eq!(hlc.update(ts(T0 - 5_000, 40)).unwrap(), ts(T0, 0));
+    assert_eq!(hlc.update(ts(T0 - 5_000, 40)).unwrap(), ts(T0, 1));
+}
+
+#[test]
+fn update_with_equal_physical_parts_takes_the_larger_counter_plus_one() {
+    let (hlc, _clock) = clock_at(T0);
+    hlc.now();
+    hlc.now(); // (T0, 1)
+    assert_eq!(hlc.update(ts(T0, 5)).unwrap(), ts(T0, 6));
+    assert_eq!(hlc.update(ts(T0, 2)).unwrap(), ts(T0, 7));
+}
+
+#[test]
+fn max_offset_boundary_is_inclusive_to_the_microsecond() {
+    let (hlc, _clock) = clock_at(T0);
+    let bound = 500_000;
+    assert_eq!(hlc.update(ts(T0 + bound, 0)).unwrap(), ts(T0 + bound, 1));
+    let (hlc, _clock) = clock_at(T0);
+    let err = hlc.update(ts(T0 + bound + 1, 0)).unwrap_err();
+    assert_eq!(
+        err,
+        UpdateError::TooFarAhead {
+            remote: ts(T0 + bound + 1, 0),
+            local: ts(T0, 0),
+            max_offset: Duration::from_millis(500),
+        }
+    );
+    let message = err.to_string();
+    assert!(message.contains("500001us ahead"), "{message}");
+    assert!(message.contains("2023-11-14T22:13:20.000000Z#0"), "{message}");
+    assert!(message.contains("500000us"), "{message}");
+}
+
+#[test]
+fn refusal_leaves_the_clock_unchanged() {
+    let (hlc, clock) = clock_at(T0);
+    let before = hlc.now();
+    assert!(hlc.update(ts(T0 + 10_000_000, 0)).is_err());
+    assert_eq!(hlc.last(), before);
+    assert_eq!(hlc.stats().refused, 1);
+    // The next stamp continues from where the clock was, as if nothing had been offered.
+    assert_eq!(hlc.now(), ts(T0, 1));
+    clock.advance(Duration::from_micros(1));
+    assert_eq!(hlc.now(), ts(T0 + 1, 0));
+}
+
+#[test]
+fn counter_overflow_carries_into_the_physical_part() {
+    let (hlc, clock) = clock_at(T0);
+    let mut last = hlc.now();
+    for _ in 0..u32::from(MAX_LOGICAL) {
+        last = hlc.now();
+    }
+    assert_eq!(last, ts(T0, MAX_LOGICAL));
+    assert_eq!(hlc.stats().carries, 0);
+    assert_eq!(hlc.now(), ts(T0 + 1, 0));
+    assert_eq!(hlc.stats().carries, 1);
+    // Once the physical clock passes the carried time, it takes over again.
+    clock.advance(Duration::from_micros(2));
+    assert_eq!(hlc.now(), ts(T0 + 2, 0));
+}
+
+#[test]
+fn a_remote_at_the_top_of_its_counter_carries_too() {
+    let (hlc, _clock) = clock_at(T0);
+    assert_eq!(hlc.update(ts(T0 + 9, MAX_LOGICAL)).unwrap(), ts(T0 + 10, 0));
+    assert_eq!(hlc.stats().carries, 1);
+}
+
+#[test]
+fn physical_clock_going_backwards_keeps_the_clock_monotonic() {
+    let (hlc, clock) = clock_at(T0);
+    let before = hlc.now();
+    clock.rewind(Duration::from_secs(10));
+    let after: Vec<_> = (0..3).map(|_| hlc.now()).collect();
+    assert!(before < after[0] && after[0] < after[1] && after[1] < after[2]);
+    assert_eq!(after[2], ts(T0, 3));
+}
+
+#[test]
+fn backward_jumps_beyond_the_threshold_are_reported_once_per_episode() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    let clock = ManualClock::new(T0);
+    let hlc = Hlc::builder()
+        .clock(clock.clone())
+        .backward_jump_threshold(Duration::from_millis(100))
+        .observer(move |e: &HlcEvent<'_>| sink.lock().unwrap().push(format!("{e:?}")))
+        .build()
+        .unwrap();
+    hlc.now();
+    // 500 ms max offset + 100 ms threshold: a 550 ms step back is not told apart from a merge.
+    clock.rewind(Duration::from_millis(550));
+    hlc.now();
+    assert_eq!(hlc.stats().backward_jumps, 0);
+    clock.rewind(Duration::from_millis(100));
+    hlc.now();
+    hlc.now();
+    assert_eq!(hlc.stats().backward_jumps, 1);
+    // Catching up ends the episode; the next step back is a new one.
+    clock.advance(Duration::from_secs(1));
+    hlc.now();
+    clock.rewind(Duration::from_secs(5));
+    hlc.now();
+    assert_eq!(hlc.stats().backward_jumps, 2);
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events[0].starts_with("BackwardJump"), "{}", events[0]);
+}
+
+#[test]
+fn forward_leaps_are_reported_only_when_enabled() {
+    let clock = ManualClock::new(T0);
+    let hlc = Hlc::builder()
+        .clock(clock.clone())
+        .forward_leap_threshold(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    hlc.now();
+    clock.advance(Duration::from_secs(60));
+    hlc.now();
+    assert_eq!(hlc.stats().forward_leaps, 0);
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(hlc.now(), ts(T0 + 3_660_000_000, 0));
+    assert_eq!(hlc.stats().forward_leaps, 1);
+
+    let (quiet, clock) = clock_at(T0);
+    quiet.now();
+    clock.advance(Duration::from_secs(3600));
+    quiet.now();
+    assert_eq!(quiet.stats().forward_leaps, 0);
+}
+
+#[test]
+fn the_physical_part_saturates_instead_of_overflowing() {
+    let (hlc, _clock) = clock_at(u64::MAX);
+    assert_eq!(hlc.now().physical_micros(), crate::MAX_PHYSICAL_MICROS);
+}
+
+/// A store in memory that can be told to fail.
+#[derive(Default, Clone)]
+struct MemoryStore {
+    bound: Arc<Mutex<Option<u64>>>,
+    writes: Arc<Mutex<u32>>,
+    failing: Arc<Mutex<bool>>,
+}
+
+impl UpperBoundStore for MemoryStore {
+    fn load(&self) -> std::io::Result<Option<u64>> {
+        Ok(*self.bound.lock().unwrap())
+    }
+
+    fn store(&self, bound: u64) -> std::io::Result<()> {
+        if *self.failing.lock().unwrap() {
+            return Err(std::io::Error::other("disk full"));
+        }
+        *self.writes.lock().unwrap() += 1;
+        *self.bound.lock().unwrap() = Some(bound);
+        Ok(())
+    }
+}
+
+fn persisted(clock: &ManualClock, store: &MemoryStore) -> Hlc<ManualClock> {
+    Hlc::builder()
+        .clock(clock.clone())
+        .persist_upper_bound(store.clone(), Duration::from_millis(50))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn restart_with_the_clock_set_back_never_stamps_below_earlier_stamps() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::new(T0);
+    let first = persisted(&clock, &store);
+    let mut issued = Vec::new();
+    for _ in 0..100 {
+        clock.advance(Duration::from_millis(1));
+        issued.push(first.now());
+    }
+    let highest = *issued.iter().max().unwrap();
+    assert!(store.bound.lock().unwrap().unwrap() >= highest.physical_micros());
+    drop(first);
+
+    clock.rewind(Duration::from_secs(10));
+    let restarted = persisted(&clock, &store);
+    let next = restarted.now();
+    assert!(next > highest, "{next:?} <= {highest:?}");
+    // It started from the bound without waiting: it leads the physical clock for now.
+    assert!(next.physical_micros() > clock.now_micros_for_tests());
+}
+
+#[test]
+fn the_bound_is_written_once_per_window_not_per_stamp() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::new(T0);
+    let hlc = persisted(&clock, &store);
+    assert_eq!(*store.writes.lock().unwrap(), 1);
+    for _ in 0..1_000 {
+        clock.advance(Duration::from_micros(100));
+        hlc.now();
+    }
+    // 100 ms of stamping: the bound written at build covers the first 50 ms, one more write
+    // covers the rest; not a write per stamp.
+    assert_eq!(*store.writes.lock().unwrap(), 2);
+}
+
+#[test]
+fn a_failing_store_is_counted_and_reported_but_stamping_goes_on() {
+    let store = MemoryStore::default();
+    let clock = ManualClock::new(T0);
+    let hlc = persisted(&clock, &store);
+    *store.failing.lock().unwrap() = true;
+    clock.advance(Duration::from_secs(1));
+    let a = hlc.now();
+    let b = hlc.now();
+    assert!(a < b);
+    assert_eq!(hlc.stats().persist_failures, 1);
+}
+
+#[test]
+fn build_errors_are_reported() {
+    let store = MemoryStore::default();
+    let zero = Hlc::builder()
+        .persist_upper_bound(store.clone(), Duration::ZERO)
+        .build();
+    assert!(matches!(zero, Err(BuildError::ZeroWindow)));
+    *store.failing.lock().unwrap() = true;
+    let failing = Hlc::builder()
+        .persist_upper_bound(store, Duration::from_secs(1))
+        .build();
+    assert!(matches!(failing, Err(BuildError::Persist(_))));
+}
+
+trait ReadManual {
+    fn now_micros_for_tests(&self) -> u64;
+}
+
+impl ReadManual for ManualClock {
+    fn now_micros_for_tests(&self) -> u64 {
+        crate::PhysicalClock::now_micros(self)
+    }
+}

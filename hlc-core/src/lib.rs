@@ -1,0 +1,76 @@
+//! A lock-free hybrid logical clock: timestamps that respect causality, stay close to real
+//! time, and refuse remote clocks that run too far ahead.
+//!
+//! ```
+//! use hlc_core::{Hlc, NodeTimestamp, Timestamp};
+//!
+//! let (alice, bob) = (Hlc::new(), Hlc::new());
+//! let sent = alice.now_with_node();                   // stamp a message
+//! let header = sent.to_string();                      // "00-<timestamp>-<node>"
+//! let received: NodeTimestamp = header.parse()?;      // strict parser
+//! let merged = bob.update(received.timestamp)?;       // receive event
+//! assert!(merged > sent.timestamp);                   // causality kept
+//!
+//! // A timestamp an hour ahead is refused and leaves the clock untouched.
+//! let hour_ahead = Timestamp::from_physical_micros(bob.now().physical_micros() + 3_600_000_000);
+//! let before = bob.last();
+//! assert!(bob.update(hour_ahead).is_err());
+//! assert_eq!(bob.last(), before);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Design
+//!
+//! - [`Timestamp`] packs microseconds since the Unix epoch (52 bits, until 2112) and a 12-bit
+//!   logical counter into one `u64`; integer order is HLC order. A counter overflow carries into
+//!   the physical part (counted in [`HlcStats::carries`]), so [`Hlc::now`] never fails.
+//! - [`Hlc`] keeps that word in one `AtomicU64` and advances it with a compare-and-swap loop.
+//!   It is checked with loom (`tests/loom.rs`) and with real threads.
+//! - [`Hlc::update`] refuses a remote timestamp more than the max offset (default 500 ms) ahead
+//!   of the local physical clock, with an error naming both times and the bound.
+//! - Physical time comes from a [`PhysicalClock`]: [`SystemClock`] (precise), [`CoarseClock`]
+//!   and [`CachedClock`] (cheaper, coarser), `ManualClock` for tests (feature `test-util`), or
+//!   any clock of your own, such as a time-sync client's corrected clock.
+//! - [`NodeTimestamp`] pairs a timestamp with its [`NodeId`] for a total order across nodes,
+//!   with a text wire form and a 16-byte sortable binary form (see [`wire`]).
+//! - Optional restart monotonicity through an [`UpperBoundStore`] such as [`FileUpperBound`].
+//! - [`lww`]: last-writer-wins registers and maps that merge by (timestamp, node id).
+//! - [`merge`]: a lazy k-way merge of per-node logs, and a live reorderer for interleaved
+//!   arrivals with a watermark and late-event reports.
+//!
+//! # Features
+//!
+//! - `chrono` (default): conversions to and from `chrono::DateTime<Utc>`.
+//! - `tracing`: a `tracing` warning for each [`HlcEvent`].
+//! - `test-util`: `ManualClock`.
+
+mod clock;
+mod datetime;
+mod error;
+mod events;
+mod hex;
+mod hlc;
+pub mod lww;
+pub mod merge;
+mod node;
+mod persist;
+mod serde_impls;
+mod sync;
+mod timestamp;
+pub mod wire;
+
+#[cfg(feature = "chrono")]
+mod chrono_impls;
+#[cfg(test)]
+mod hlc_tests;
+
+#[cfg(any(test, feature = "test-util"))]
+pub use clock::ManualClock;
+pub use clock::{CachedClock, CachedClockRefresher, CoarseClock, PhysicalClock, SystemClock};
+pub use error::{BuildError, ParseError, RangeError, UpdateError};
+pub use events::{HlcEvent, HlcObserver, HlcStats};
+pub use hlc::{Hlc, HlcBuilder, DEFAULT_BACKWARD_JUMP_THRESHOLD, DEFAULT_MAX_OFFSET};
+pub use node::NodeId;
+pub use persist::{FileUpperBound, UpperBoundStore};
+pub use timestamp::{Timestamp, LOGICAL_BITS, MAX_LOGICAL, MAX_PHYSICAL_MICROS};
+pub use wire::NodeTimestamp;

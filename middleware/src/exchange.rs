@@ -1,0 +1,212 @@
+//! What both layers do with the clock: stamp outgoing messages, merge incoming ones.
+//!
+//! Kept apart from the services so that the rules (policies, refusal, extensions) are plain
+//! functions of a clock and a header map.
+
+use std::fmt;
+use std::sync::Arc;
+
+use hlc_core::{Hlc, NodeTimestamp, PhysicalClock, Timestamp};
+use http::{Extensions, HeaderMap};
+
+use crate::header::{self, HLC};
+use crate::{LayerObserver, MergedTimestamp, PeerTimestamp, Policy, Refusal, Side};
+
+/// The clock of one layer, with its policies and observer.
+pub(crate) struct Exchange<C> {
+    pub(crate) hlc: Arc<Hlc<C>>,
+    pub(crate) side: Side,
+    pub(crate) on_missing: Policy,
+    pub(crate) on_malformed: Policy,
+    pub(crate) on_too_far_ahead: Policy,
+    pub(crate) observer: Option<Arc<dyn LayerObserver>>,
+}
+
+/// A message that may go on: the peer's stamp (when one was merged) and the receive stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Received {
+    pub(crate) peer: Option<NodeTimestamp>,
+    pub(crate) merged: Timestamp,
+}
+
+impl Received {
+    pub(crate) fn insert_into(self, extensions: &mut Extensions) {
+        if let Some(peer) = self.peer {
+            extensions.insert(PeerTimestamp(peer));
+        }
+        extensions.insert(MergedTimestamp(self.merged));
+    }
+}
+
+impl<C: PhysicalClock> Exchange<C> {
+    /// Defaults: pass a missing header, refuse a malformed one or one too far ahead.
+    pub(crate) fn new(hlc: Arc<Hlc<C>>, side: Side) -> Self {
+        Self {
+            hlc,
+            side,
+            on_missing: Policy::Pass,
+            on_malformed: Policy::Refuse,
+            on_too_far_ahead: Policy::Refuse,
+            observer: None,
+        }
+    }
+
+    /// Stamps an outgoing message with a fresh `now()`, replacing any `hlc` header it had.
+    #[inline]
+    pub(crate) fn stamp(&self, headers: &mut HeaderMap) -> NodeTimestamp {
+        let stamp = self.hlc.now_with_node();
+        headers.insert(HLC, header::encode(stamp));
+        if let Some(observer) = &self.observer {
+            observer.stamped(self.side, stamp);
+        }
+        stamp
+    }
+
+    /// Merges an incoming message's header under the policies. On `Err` nothing was merged
+    /// and the clock was not touched.
+    #[inline]
+    pub(crate) fn receive(&self, headers: &HeaderMap) -> Result<Received, Refusal> {
+        match header::decode(headers) {
+            Ok(Some(peer)) => self.merge(peer),
+            Ok(None) => self.unmerged(Refusal::Missing, self.on_missing),
+            Err(error) => self.unmerged(Refusal::Header(error), self.on_malformed),
+        }
+    }
+
+    #[inline]
+    fn merge(&self, peer: NodeTimestamp) -> Result<Received, Refusal> {
+        match self.hlc.update(peer.timestamp) {
+            Ok(merged) => {
+                if let Some(observer) = &self.observer {
+                    let local = self.hlc.clock().now_micros();
+                    observer.merged(self.side, peer, merged, local);
+                }
+                Ok(Received {
+                    peer: Some(peer),
+                    merged,
+                })
+            }
+            Err(error) => {
+                self.unmerged(Refusal::TooFarAhead { peer, error }, self.on_too_far_ahead)
+            }
+        }
+    }
+
+    /// A header that cannot be merged: refused, or let through with a local receive stamp.
+    #[cold]
+    fn unmerged(&self, refusal: Refusal, policy: Policy) -> Result<Received, Refusal> {
+        let missing = matches!(refusal, Refusal::Missing);
+        match policy {
+            Policy::Refuse => {
+                if let Some(observer) = &self.observer {
+                    observer.refused(self.side, &refusal);
+                }
+                Err(refusal)
+            }
+            Policy::Pass => {
+                if let (Some(observer), false) = (&self.observer, missing) {
+                    observer.ignored(self.side, &refusal);
+                }
+                Ok(Received {
+                    peer: None,
+                    merged: self.hlc.now(),
+                })
+            }
+        }
+    }
+}
+
+// Manual impls: deriving would demand `C: Clone` and `C: Debug` for an `Arc<Hlc<C>>`.
+impl<C> Clone for Exchange<C> {
+    fn clone(&self) -> Self {
+        Self {
+            hlc: Arc::clone(&self.hlc),
+            side: self.side,
+            on_missing: self.on_missing,
+            on_malformed: self.on_malformed,
+            on_too_far_ahead: self.on_too_far_ahead,
+            observer: self.observer.clone(),
+        }
+    }
+}
+
+impl<C> fmt::Debug for Exchange<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("hlc", &self.hlc)
+            .field("side", &self.side)
+            .field("on_missing", &self.on_missing)
+            .field("on_malformed", &self.on_malformed)
+            .field("on_too_far_ahead", &self.on_too_far_ahead)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hlc_core::{ManualClock, NodeId};
+    use http::HeaderValue;
+    use std::time::Duration;
+
+    const START: u64 = 1_700_000_000_000_000;
+
+    fn exchange() -> (Exchange<ManualClock>, ManualClock) {
+        let clock = ManualClock::new(START);
+        let hlc = Hlc::builder()
+            .clock(clock.clone())
+            .node_id(NodeId::new(1))
+            .build()
+            .unwrap();
+        (Exchange::new(Arc::new(hlc), Side::Server), clock)
+    }
+
+    fn with_header(stamp: NodeTimestamp) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(HLC, header::encode(stamp));
+        headers
+    }
+
+    #[test]
+    fn a_merged_stamp_exceeds_the_peer_and_fills_both_extensions() {
+        let (exchange, _) = exchange();
+        let peer = NodeTimestamp::new(Timestamp::from_physical_micros(START + 10), NodeId::new(2));
+        let received = exchange.receive(&with_header(peer)).unwrap();
+        assert!(received.merged > peer.timestamp);
+        let mut extensions = Extensions::new();
+        received.insert_into(&mut extensions);
+        assert_eq!(extensions.get(), Some(&PeerTimestamp(peer)));
+        assert_eq!(extensions.get(), Some(&MergedTimestamp(received.merged)));
+    }
+
+    #[test]
+    fn policies_decide_missing_and_malformed_headers() {
+        let (mut exchange, _) = exchange();
+        let missing = exchange.receive(&HeaderMap::new()).unwrap();
+        assert_eq!(missing.peer, None);
+        exchange.on_missing = Policy::Refuse;
+        assert_eq!(exchange.receive(&HeaderMap::new()), Err(Refusal::Missing));
+        let mut garbled = HeaderMap::new();
+        garbled.insert(HLC, HeaderValue::from_static("00-nope"));
+        assert!(matches!(
+            exchange.receive(&garbled),
+            Err(Refusal::Header(_))
+        ));
+        exchange.on_malformed = Policy::Pass;
+        assert_eq!(exchange.receive(&garbled).unwrap().peer, None);
+    }
+
+    #[test]
+    fn a_refusal_leaves_the_clock_untouched() {
+        let (exchange, clock) = exchange();
+        let before = exchange.hlc.now();
+        let ahead = START + 500_001;
+        let peer = NodeTimestamp::new(Timestamp::from_physical_micros(ahead), NodeId::new(2));
+        let refusal = exchange.receive(&with_header(peer)).unwrap_err();
+        assert!(matches!(refusal, Refusal::TooFarAhead { .. }));
+        assert_eq!(exchange.hlc.last(), before);
+        clock.advance(Duration::from_micros(1));
+        assert!(exchange.receive(&with_header(peer)).is_ok());
+    }
+}

@@ -1,0 +1,141 @@
+#![doc = include_str!("../HEADER.md")]
+//!
+//! # In Rust
+//!
+//! ```
+//! use hlc_core::{NodeId, NodeTimestamp, Timestamp};
+//! use hlc_middleware::header::{decode, encode, HLC};
+//!
+//! let stamp = NodeTimestamp::new(Timestamp::from_u64(0x60a2418202240003), NodeId::new(0xa1));
+//! let mut headers = http::HeaderMap::new();
+//! headers.insert(HLC, encode(stamp));
+//! assert_eq!(headers[HLC], "00-60a2418202240003-00000000000000a1");
+//! assert_eq!(decode(&headers)?, Some(stamp));
+//! # Ok::<(), hlc_middleware::HeaderError>(())
+//! ```
+
+use hlc_core::wire::TEXT_LEN;
+use hlc_core::{NodeTimestamp, ParseError};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// The header name, `hlc`.
+pub const HLC: HeaderName = HeaderName::from_static("hlc");
+
+/// Why an `hlc` header could not be used. The message names the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The message carries the header more than once.
+    #[error("the hlc header appears {count} times, expected once")]
+    Duplicate {
+        /// How many `hlc` fields the message has.
+        count: usize,
+    },
+    /// The value is not the version 00 text form.
+    #[error("malformed hlc header: {0}")]
+    Malformed(#[from] ParseError),
+}
+
+/// Encodes a stamp as a header value, formatting it on the stack.
+pub fn encode(stamp: NodeTimestamp) -> HeaderValue {
+    let mut buf = [0u8; TEXT_LEN];
+    let text = stamp.encode_text(&mut buf);
+    // The text form is 36 visible ASCII bytes, always a valid header value.
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Reads the `hlc` header of a message: `None` when absent.
+///
+/// # Errors
+/// [`HeaderError::Duplicate`] when the header appears more than once, and
+/// [`HeaderError::Malformed`] when its value is not the version 00 text form.
+pub fn decode(headers: &HeaderMap) -> Result<Option<NodeTimestamp>, HeaderError> {
+    let mut values = headers.get_all(HLC).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(duplicate(headers));
+    }
+    Ok(Some(NodeTimestamp::parse_text(first.as_bytes())?))
+}
+
+#[cold]
+fn duplicate(headers: &HeaderMap) -> HeaderError {
+    HeaderError::Duplicate {
+        count: headers.get_all(HLC).iter().count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hlc_core::{NodeId, Timestamp};
+
+    fn headers(values: &[&[u8]]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(HLC, HeaderValue::from_bytes(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_spec_test_vectors_hold() {
+        let ok = |text: &str, ts: u64, node: u64| {
+            let decoded = decode(&headers(&[text.as_bytes()])).unwrap();
+            assert_eq!(
+                decoded,
+                Some(NodeTimestamp::new(
+                    Timestamp::from_u64(ts),
+                    NodeId::new(node)
+                ))
+            );
+        };
+        ok(
+            "00-0006412b3c4d5003-00000000000000a1",
+            0x0006_412b_3c4d_5003,
+            0xa1,
+        );
+        ok(
+            "00-60a2418202240003-00000000000000a1",
+            0x60a2_4182_0224_0003,
+            0xa1,
+        );
+        ok("00-0000000000000000-0000000000000000", 0, 0);
+        let stamp = Timestamp::from_u64(0x60a2_4182_0224_0003);
+        assert_eq!(stamp.physical_micros(), 1_700_000_000_123_456);
+        assert_eq!(stamp.logical(), 3);
+        for bad in [
+            "00-0006412B3C4D5003-00000000000000a1",
+            "01-0006412b3c4d5003-00000000000000a1",
+            " 00-0006412b3c4d5003-00000000000000a1",
+            "00-0006412b3c4d5003_00000000000000a1",
+        ] {
+            assert!(decode(&headers(&[bad.as_bytes()])).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn absent_is_none_and_duplicates_are_counted() {
+        assert_eq!(decode(&HeaderMap::new()), Ok(None));
+        let one = b"00-0006412b3c4d5003-00000000000000a1".as_slice();
+        assert_eq!(
+            decode(&headers(&[one, one, one])),
+            Err(HeaderError::Duplicate { count: 3 })
+        );
+    }
+
+    #[test]
+    fn encode_round_trips_and_messages_name_the_problem() {
+        let stamp = NodeTimestamp::new(Timestamp::from_u64(u64::MAX), NodeId::new(1));
+        let mut map = HeaderMap::new();
+        map.insert(HLC, encode(stamp));
+        assert_eq!(decode(&map), Ok(Some(stamp)));
+        let err = decode(&headers(&[b"00-x"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "malformed hlc header: expected 36 bytes, got 4"
+        );
+    }
+}

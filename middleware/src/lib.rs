@@ -1,0 +1,84 @@
+//! Tower layers that carry hybrid logical clock timestamps across services and refuse peers
+//! whose clocks run too far ahead.
+//!
+//! ```
+//! use std::{convert::Infallible, sync::Arc};
+//! use hlc_middleware::{header::HLC, ServiceBuilderExt};
+//! use http::{Request, Response};
+//! use tower::{ServiceBuilder, ServiceExt};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (alice, bob) = (Arc::new(hlc_core::Hlc::new()), Arc::new(hlc_core::Hlc::new()));
+//! let server = ServiceBuilder::new() // bob's side: merge requests, stamp responses
+//!     .hlc_server(bob.clone())
+//!     .service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new(())) });
+//! let client = ServiceBuilder::new().hlc_client(alice.clone()).service(server);
+//! let response = client.oneshot(Request::new(())).await?; // alice -> bob -> alice
+//! assert!(alice.last() > bob.last()); // bob's answer happened before alice received it
+//! assert!(response.headers().contains_key(HLC));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What the layers do
+//!
+//! - [`HlcServerLayer`] (module [`server`]) merges the `hlc` header of each request into the
+//!   local [`Hlc`](hlc_core::Hlc), refuses peers more than the clock's max offset ahead
+//!   (before they can drag the clock into the future, as CockroachDB does in its RPC layer),
+//!   leaves [`PeerTimestamp`] and [`MergedTimestamp`] in the request's extensions, and stamps
+//!   every response with a fresh timestamp.
+//! - [`HlcClientLayer`] (module [`client`]) stamps each outgoing request and merges the
+//!   response's header, refusing skewed responses the same way.
+//! - [`Policy`] decides what missing, malformed and skewed headers do; [`refusal`] shapes the
+//!   refusal response (RFC 9457 problem details, or a gRPC status); [`LayerObserver`] reports
+//!   what happened to instrumentation.
+//! - [`header`] specifies the wire format for peers written in any language.
+//!
+//! Both layers are `Clone`, delegate `poll_ready`, accept any body type and buffer nothing.
+//! A refusal is an `Ok` response, as tower-http's refusing middleware do.
+//!
+//! # Features
+//!
+//! - `axum`: extractors for [`MergedTimestamp`] and [`PeerTimestamp`] (module [`axum`]).
+//! - `hyper`: a hyper-util client with the client layer (module [`hyper`]).
+//! - `tonic`: client-side refusals as `tonic::Status` (module [`tonic`]).
+//! - `reqwest`: a `reqwest_middleware::Middleware` (module [`reqwest`]).
+//! - `opentelemetry`: a `TextMapPropagator` for the `hlc` field, span attributes and metrics
+//!   (module [`opentelemetry`]).
+//!
+//! The layers themselves need none of these: they work with any `http`-based tower stack,
+//! hyper and tonic servers included.
+#![doc = include_str!("../PERFORMANCE.md")]
+
+pub mod body;
+mod builder;
+pub mod client;
+mod exchange;
+pub mod extension;
+mod grpc;
+pub mod header;
+pub mod observer;
+pub mod policy;
+pub mod refusal;
+pub mod server;
+
+#[cfg(feature = "axum")]
+pub mod axum;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+#[cfg(feature = "opentelemetry")]
+pub mod opentelemetry;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
+#[cfg(feature = "tonic")]
+pub mod tonic;
+
+pub use body::HlcBody;
+pub use builder::ServiceBuilderExt;
+pub use client::{ClientError, HlcClient, HlcClientLayer};
+pub use extension::{MergedTimestamp, PeerTimestamp};
+pub use header::HeaderError;
+pub use observer::{LayerObserver, Side};
+pub use policy::Policy;
+pub use refusal::{ProblemResponse, Refusal, RefusalResponse};
+pub use server::{HlcServer, HlcServerLayer};

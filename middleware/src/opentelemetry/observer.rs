@@ -1,0 +1,122 @@
+//! [`OtelObserver`]: span attributes and metrics from the layers.
+
+use hlc_core::{NodeTimestamp, Timestamp, UpdateError};
+use opentelemetry::metrics::{Counter, Histogram, Meter};
+use opentelemetry::trace::{get_active_span, SpanRef};
+use opentelemetry::KeyValue;
+
+use crate::{LayerObserver, Refusal, Side};
+
+/// Histogram buckets for the peer lead, in seconds: fine below the usual 500 ms max offset,
+/// coarse beyond it.
+const LEAD_BUCKETS: [f64; 12] = [
+    0.0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Reports what the layers see to OpenTelemetry; see the [module docs](super).
+///
+/// Span attributes go to the span current (`Context::current()`) when the layer runs, usually
+/// the request span of an outer tracing layer. Without a recording span only the metrics are
+/// recorded, and nothing is formatted.
+#[derive(Debug, Clone)]
+pub struct OtelObserver {
+    refusals: Counter<u64>,
+    malformed: Counter<u64>,
+    lead: Histogram<f64>,
+}
+
+impl OtelObserver {
+    /// Creates the instruments on `meter`.
+    pub fn new(meter: &Meter) -> Self {
+        Self {
+            refusals: meter
+                .u64_counter("hlc.refusals")
+                .with_description("Messages refused for their hlc header")
+                .with_unit("{message}")
+                .build(),
+            malformed: meter
+                .u64_counter("hlc.malformed_headers")
+                .with_description("Malformed or duplicated hlc headers, refused or ignored")
+                .with_unit("{header}")
+                .build(),
+            lead: meter
+                .f64_histogram("hlc.peer.lead")
+                .with_description("How far a peer's stamp leads the local physical clock")
+                .with_unit("s")
+                .with_boundaries(LEAD_BUCKETS.to_vec())
+                .build(),
+        }
+    }
+
+    fn record_lead(&self, side: Side, remote_micros: u64, local_micros: u64) {
+        let lead = remote_micros.saturating_sub(local_micros);
+        // Up to 2^52 µs: exact in an f64 mantissa.
+        #[allow(clippy::cast_precision_loss)]
+        let seconds = lead as f64 / 1e6;
+        self.lead.record(seconds, &[side_attribute(side)]);
+    }
+}
+
+impl LayerObserver for OtelObserver {
+    fn merged(&self, side: Side, peer: NodeTimestamp, _merged: Timestamp, local_micros: u64) {
+        self.record_lead(side, peer.timestamp.physical_micros(), local_micros);
+        with_recording_span(|span| set_remote(&span, peer));
+    }
+
+    fn refused(&self, side: Side, refusal: &Refusal) {
+        let attributes = [
+            side_attribute(side),
+            KeyValue::new("error.type", refusal.kind()),
+        ];
+        self.refusals.add(1, &attributes);
+        if let Refusal::Header(_) = refusal {
+            self.malformed.add(1, &[side_attribute(side)]);
+        }
+        if let Refusal::TooFarAhead {
+            error: UpdateError::TooFarAhead { remote, local, .. },
+            ..
+        } = refusal
+        {
+            self.record_lead(side, remote.physical_micros(), local.physical_micros());
+        }
+        with_recording_span(|span| {
+            span.set_attribute(KeyValue::new("error.type", refusal.kind()));
+            if let Refusal::TooFarAhead { peer, .. } = refusal {
+                set_remote(&span, *peer);
+            }
+        });
+    }
+
+    fn ignored(&self, side: Side, refusal: &Refusal) {
+        if let Refusal::Header(_) = refusal {
+            self.malformed.add(1, &[side_attribute(side)]);
+        }
+    }
+
+    fn stamped(&self, _side: Side, stamp: NodeTimestamp) {
+        with_recording_span(|span| {
+            span.set_attribute(KeyValue::new("hlc.timestamp", stamp.timestamp.to_string()));
+            span.set_attribute(KeyValue::new("hlc.node_id", stamp.node.to_string()));
+        });
+    }
+}
+
+fn side_attribute(side: Side) -> KeyValue {
+    KeyValue::new("hlc.side", side.as_str())
+}
+
+fn set_remote(span: &SpanRef<'_>, peer: NodeTimestamp) {
+    span.set_attribute(KeyValue::new(
+        "hlc.remote_timestamp",
+        peer.timestamp.to_string(),
+    ));
+    span.set_attribute(KeyValue::new("hlc.remote_node_id", peer.node.to_string()));
+}
+
+fn with_recording_span(f: impl FnOnce(SpanRef<'_>)) {
+    get_active_span(|span| {
+        if span.is_recording() {
+            f(span);
+        }
+    });
+}

@@ -1,0 +1,268 @@
+//! Why the server layer refused a request, and the response it answers with.
+//!
+//! The default, [`ProblemResponse`], answers HTTP requests with `400` and an
+//! `application/problem+json` body (RFC 9457) naming the remote time, the local time and the
+//! bound, and gRPC requests with a trailers-only `grpc-status: 9` (FAILED_PRECONDITION) saying
+//! the same. Anything else is a closure away:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use hlc_middleware::{HlcServerLayer, ProblemResponse, Refusal};
+//! use http::{HeaderMap, Response, StatusCode};
+//! use std::time::Duration;
+//!
+//! let hlc = std::sync::Arc::new(hlc_core::Hlc::new());
+//! // The default body, but 503 and a Retry-After for skewed peers.
+//! let unavailable = ProblemResponse::new()
+//!     .too_far_ahead_status(StatusCode::SERVICE_UNAVAILABLE)
+//!     .retry_after(Duration::from_secs(2));
+//! let layer = HlcServerLayer::new(hlc.clone()).refusal_response(unavailable);
+//! // Or a response of your own.
+//! let teapot = |refusal: &Refusal, _request: &HeaderMap| {
+//!     let mut response = Response::new(Bytes::from(refusal.to_string()));
+//!     *response.status_mut() = StatusCode::IM_A_TEAPOT;
+//!     response
+//! };
+//! let layer = HlcServerLayer::new(hlc).refusal_response(teapot);
+//! # let _ = layer;
+//! ```
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use hlc_core::{NodeTimestamp, UpdateError};
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::{Response, StatusCode};
+
+use crate::grpc;
+use crate::header::HeaderError;
+
+/// Why a message was refused. The server layer also leaves it in its refusal response's
+/// extensions; the client layer returns it in [`ClientError::Refused`](crate::ClientError::Refused).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The peer's timestamp is further ahead of the local clock than the max offset.
+    #[error("{error}")]
+    TooFarAhead {
+        /// The stamp the peer sent.
+        peer: NodeTimestamp,
+        /// The clock's refusal, naming both times and the bound.
+        error: UpdateError,
+    },
+    /// The header is malformed or duplicated (and the policy refuses such messages).
+    #[error("{0}")]
+    Header(#[from] HeaderError),
+    /// The message carries no header (and the policy refuses such messages).
+    #[error("the message carries no hlc header")]
+    Missing,
+}
+
+impl Refusal {
+    /// A short, stable identifier of the kind of refusal, usable as OpenTelemetry's
+    /// `error.type`: `hlc.too_far_ahead`, `hlc.malformed_header` or `hlc.missing_header`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooFarAhead { .. } => "hlc.too_far_ahead",
+            Self::Header(_) => "hlc.malformed_header",
+            Self::Missing => "hlc.missing_header",
+        }
+    }
+}
+
+/// Builds the response to a refused request. The layer adds its own `hlc` header and the
+/// [`Refusal`] extension afterwards.
+///
+/// Implemented for closures `Fn(&Refusal, &HeaderMap) -> Response<Bytes>`, where the header
+/// map is the refused request's.
+pub trait RefusalResponse: Send + Sync + 'static {
+    /// The response for `refusal`; `request` holds the refused request's headers.
+    fn respond(&self, refusal: &Refusal, request: &HeaderMap) -> Response<Bytes>;
+}
+
+impl<F> RefusalResponse for F
+where
+    F: Fn(&Refusal, &HeaderMap) -> Response<Bytes> + Send + Sync + 'static,
+{
+    fn respond(&self, refusal: &Refusal, request: &HeaderMap) -> Response<Bytes> {
+        self(refusal, request)
+    }
+}
+
+/// The default refusal: RFC 9457 problem details over HTTP, a gRPC status for gRPC requests.
+///
+/// A peer too far ahead gets `400` unless [`too_far_ahead_status`](Self::too_far_ahead_status)
+/// says otherwise; malformed and missing headers always get `400` (gRPC: INVALID_ARGUMENT),
+/// since retrying them cannot help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemResponse {
+    too_far_ahead_status: StatusCode,
+    retry_after: Option<Duration>,
+}
+
+impl ProblemResponse {
+    /// `400` for every refusal, no `Retry-After`.
+    pub fn new() -> Self {
+        Self {
+            too_far_ahead_status: StatusCode::BAD_REQUEST,
+            retry_after: None,
+        }
+    }
+
+    /// The HTTP status for a peer too far ahead (gRPC requests still get FAILED_PRECONDITION).
+    pub fn too_far_ahead_status(mut self, status: StatusCode) -> Self {
+        self.too_far_ahead_status = status;
+        self
+    }
+
+    /// Adds `Retry-After` (whole seconds, rounded up) to refusals of peers too far ahead.
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    fn http(&self, refusal: &Refusal) -> Response<Bytes> {
+        let status = match refusal {
+            Refusal::TooFarAhead { .. } => self.too_far_ahead_status,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let body = problem_json(refusal, status);
+        let mut response = Response::new(Bytes::from(body.to_string()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let (Refusal::TooFarAhead { .. }, Some(after)) = (refusal, self.retry_after) {
+            let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl Default for ProblemResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RefusalResponse for ProblemResponse {
+    fn respond(&self, refusal: &Refusal, request: &HeaderMap) -> Response<Bytes> {
+        if grpc::is_grpc(request) {
+            grpc::refusal(refusal)
+        } else {
+            self.http(refusal)
+        }
+    }
+}
+
+/// The problem details object of RFC 9457, with the times as extension members.
+fn problem_json(refusal: &Refusal, status: StatusCode) -> serde_json::Value {
+    let (kind, title) = match refusal {
+        Refusal::TooFarAhead { .. } => ("too-far-ahead", "remote clock too far ahead"),
+        Refusal::Header(_) => ("malformed-header", "malformed hlc header"),
+        Refusal::Missing => ("missing-header", "missing hlc header"),
+    };
+    let mut body = serde_json::json!({
+        "type": format!("urn:hlc:{kind}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": refusal.to_string(),
+    });
+    if let Refusal::TooFarAhead {
+        peer,
+        error:
+            UpdateError::TooFarAhead {
+                remote,
+                local,
+                max_offset,
+            },
+    } = refusal
+    {
+        body["remote_timestamp"] = peer.to_string().into();
+        body["remote_time"] = remote.to_string().into();
+        body["local_time"] = local.to_string().into();
+        body["max_offset_us"] = u64::try_from(max_offset.as_micros())
+            .unwrap_or(u64::MAX)
+            .into();
+        body["lead_us"] = remote
+            .physical_micros()
+            .saturating_sub(local.physical_micros())
+            .into();
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hlc_core::{NodeId, ParseError, Timestamp};
+
+    fn too_far() -> Refusal {
+        let remote = Timestamp::from_physical_micros(1_700_000_002_000_000);
+        let local = Timestamp::from_physical_micros(1_700_000_000_000_000);
+        Refusal::TooFarAhead {
+            peer: NodeTimestamp::new(remote, NodeId::new(7)),
+            error: UpdateError::TooFarAhead {
+                remote,
+                local,
+                max_offset: Duration::from_millis(500),
+            },
+        }
+    }
+
+    fn json(response: &Response<Bytes>) -> serde_json::Value {
+        serde_json::from_slice(response.body()).unwrap()
+    }
+
+    #[test]
+    fn http_refusal_is_a_problem_naming_both_times_and_the_bound() {
+        let response = ProblemResponse::new().respond(&too_far(), &HeaderMap::new());
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+        let body = json(&response);
+        assert_eq!(body["type"], "urn:hlc:too-far-ahead");
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["remote_time"], "2023-11-14T22:13:22.000000Z#0");
+        assert_eq!(body["local_time"], "2023-11-14T22:13:20.000000Z#0");
+        assert_eq!(body["max_offset_us"], 500_000);
+        assert_eq!(body["lead_us"], 2_000_000);
+        assert!(body["detail"].as_str().unwrap().contains("500000us"));
+        assert!(response.headers().get(RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn status_and_retry_after_are_configurable_for_skew_only() {
+        let problem = ProblemResponse::new()
+            .too_far_ahead_status(StatusCode::SERVICE_UNAVAILABLE)
+            .retry_after(Duration::from_millis(1500));
+        let response = problem.respond(&too_far(), &HeaderMap::new());
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[RETRY_AFTER], "2");
+        let malformed = Refusal::Header(HeaderError::Malformed(ParseError::Length {
+            expected: 36,
+            actual: 3,
+        }));
+        let response = problem.respond(&malformed, &HeaderMap::new());
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(RETRY_AFTER).is_none());
+        let body = json(&response);
+        assert_eq!(
+            body["detail"],
+            "malformed hlc header: expected 36 bytes, got 3"
+        );
+        assert!(body.get("remote_time").is_none());
+    }
+
+    #[test]
+    fn kinds_are_stable() {
+        assert_eq!(too_far().kind(), "hlc.too_far_ahead");
+        assert_eq!(Refusal::Missing.kind(), "hlc.missing_header");
+        assert_eq!(
+            Refusal::Missing.to_string(),
+            "the message carries no hlc header"
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests: manual clocks and a real hyper server on loopback.
+// Each test file uses a different subset.
+#![allow(dead_code, unreachable_pub)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp};
+use hlc_middleware::header::{self, HLC};
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tower::Service;
+
+/// 2023-11-14T22:13:20Z in microseconds.
+pub const START: u64 = 1_700_000_000_000_000;
+/// The default max offset, 500 ms, in microseconds.
+pub const MAX_OFFSET_MICROS: u64 = 500_000;
+/// Connections a test server accepts before it stops.
+const MAX_CONNECTIONS: usize = 256;
+
+/// A clock on `clock` with node id `node` and the default max offset.
+pub fn node(node: u64, clock: &ManualClock) -> Arc<Hlc<ManualClock>> {
+    let hlc = Hlc::builder()
+        .clock(clock.clone())
+        .node_id(NodeId::new(node))
+        .build()
+        .expect("no persistence, cannot fail");
+    Arc::new(hlc)
+}
+
+/// The `hlc` header of a message, which must be present and valid.
+pub fn stamp_of(headers: &http::HeaderMap) -> NodeTimestamp {
+    header::decode(headers)
+        .expect("a valid hlc header")
+        .expect("an hlc header")
+}
+
+/// A request carrying `stamp` in its `hlc` header.
+pub fn stamped<B: Default>(stamp: NodeTimestamp) -> Request<B> {
+    let mut request = Request::new(B::default());
+    request.headers_mut().insert(HLC, header::encode(stamp));
+    request
+}
+
+/// Serves `service` with hyper (HTTP/1 and HTTP/2) on 127.0.0.1 and returns its address.
+pub async fn serve<S, B>(service: S) -> SocketAddr
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let address = listener.local_addr().expect("bound address");
+    tokio::spawn(async move {
+        for _ in 0..MAX_CONNECTIONS {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                let builder = auto::Builder::new(TokioExecutor::new());
+                let _ = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    address
+}

@@ -1,0 +1,67 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use ntp_sync::Fault;
+
+/// Bound true time with NTP: query servers, serve time, or watch a client.
+#[derive(Debug, Parser)]
+#[command(name = "ntp-sync", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Query servers once and print each source and the combined estimate.
+    Query(QueryArgs),
+    /// Answer NTP requests, optionally with injected faults.
+    Serve(ServeArgs),
+    /// Run the client and print the estimate after each poll.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    /// Polls per server, in a burst.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub(crate) samples: u8,
+    /// Wait for each response, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub(crate) timeout: u64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Servers: host, host:port, or IP address (port 123 by default).
+    #[arg(value_name = "SERVER", required = true)]
+    pub(crate) servers: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to answer on, e.g. 127.0.0.1:1123.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: String,
+    /// Serve time this many seconds off the system clock (negative: behind).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        default_value_t = 0.0
+    )]
+    pub(crate) offset: f64,
+    /// Stratum to advertise.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub(crate) stratum: u8,
+    /// Inject a fault: offset:SECONDS, drift:PPM, stratum:N, leap:0-3, kod:CODE,
+    /// spoof-origin or silence. Repeatable.
+    #[arg(long, value_name = "KIND")]
+    pub(crate) fault: Vec<Fault>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// Servers: host, host:port, or IP address (port 123 by default).
+    #[arg(value_name = "SERVER", required = true)]
+    pub(crate) servers: Vec<String>,
+}

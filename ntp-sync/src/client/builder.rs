@@ -1,0 +1,244 @@
+//! Configuration of an [`NtpClient`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hlc_core::{PhysicalClock, SystemClock, DEFAULT_MAX_OFFSET};
+
+use super::poller::{poll_source, watch_status};
+use super::state::Shared;
+use super::NtpClient;
+use crate::corrected::CorrectedClock;
+use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD, MAX_RATE_PPB};
+use crate::engine::{Engine, EngineConfig};
+use crate::true_time::{ReadPolicy, TrueTime};
+
+/// A configuration the client cannot run with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No server was given.
+    #[error("no ntp server given")]
+    NoServers,
+    /// A setting is out of range; the message says which.
+    #[error("invalid setting: {0}")]
+    Invalid(&'static str),
+    /// `start` was called outside a tokio runtime.
+    #[error("ntp client must be started inside a tokio runtime")]
+    NoRuntime,
+}
+
+/// Builds an [`NtpClient`]; every setting has a default but the servers.
+pub struct NtpClientBuilder {
+    servers: Vec<String>,
+    config: EngineConfig,
+    clock: Arc<dyn PhysicalClock>,
+    panic_threshold: Duration,
+    max_offset: Duration,
+    health_share: f64,
+}
+
+impl Default for NtpClientBuilder {
+    fn default() -> Self {
+        Self {
+            servers: Vec::new(),
+            config: EngineConfig::default(),
+            clock: Arc::new(SystemClock),
+            panic_threshold: DEFAULT_PANIC_THRESHOLD,
+            max_offset: DEFAULT_MAX_OFFSET,
+            health_share: 0.5,
+        }
+    }
+}
+
+impl std::fmt::Debug for NtpClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NtpClientBuilder")
+            .field("servers", &self.servers)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NtpClientBuilder {
+    /// Adds a server: `host`, `host:port`, an IP address or a socket address (port 123 when
+    /// none is given). Names are resolved when polled, and again while they fail.
+    pub fn server(mut self, server: impl Into<String>) -> Self {
+        self.servers.push(server.into());
+        self
+    }
+
+    /// Adds several servers.
+    pub fn servers<S: Into<String>>(mut self, servers: impl IntoIterator<Item = S>) -> Self {
+        self.servers.extend(servers.into_iter().map(Into::into));
+        self
+    }
+
+    /// Replaces the whole engine configuration (polling, drift bound, status limits).
+    pub fn engine_config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Poll interval while a server answers (default 64 s; keep 16 s or more towards servers
+    /// you do not run) and the back-off ceiling (default 1024 s).
+    pub fn poll_interval(mut self, min: Duration, max: Duration) -> Self {
+        self.config.poll.min_interval = min;
+        self.config.poll.max_interval = max;
+        self
+    }
+
+    /// Initial burst: `count` polls `interval` apart (default 4 at 2 s).
+    pub fn burst(mut self, count: u8, interval: Duration) -> Self {
+        self.config.poll.burst_count = count;
+        self.config.poll.burst_interval = interval;
+        self
+    }
+
+    /// How long to wait for each response (default 1 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.poll.timeout = timeout;
+        self
+    }
+
+    /// The most the local clock's rate may be off, in ppm (default 15, RFC 5905's PHI).
+    pub fn drift_bound_ppm(mut self, ppm: f64) -> Self {
+        self.config.drift_ppb = if ppm.is_finite() {
+            (ppm * 1_000.0) as i64
+        } else {
+            -1
+        };
+        self
+    }
+
+    /// Age of the newest sample after which the status is free-running (default 5 min) and
+    /// after which the estimate is withdrawn (default 1 h).
+    pub fn freshness(mut self, free_running_after: Duration, void_after: Duration) -> Self {
+        self.config.status.free_running_after = free_running_after;
+        self.config.status.void_after = void_after;
+        self
+    }
+
+    /// Offsets beyond this are not applied to the corrected clock (default 1000 s).
+    pub fn panic_threshold(mut self, threshold: Duration) -> Self {
+        self.panic_threshold = threshold;
+        self
+    }
+
+    /// The HLC's max offset (default 500 ms) and the share of it the radius may use before
+    /// [`health`](NtpClient::health) turns unhealthy (default 0.5: two nodes each within the
+    /// radius are then within max offset of each other).
+    pub fn health_limit(mut self, max_offset: Duration, share: f64) -> Self {
+        self.max_offset = max_offset;
+        self.health_share = share;
+        self
+    }
+
+    /// The local clock the offset is measured against (default the system clock).
+    pub fn clock(mut self, clock: impl PhysicalClock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn check(&self) -> Result<(), BuildError> {
+        let poll = &self.config.poll;
+        let checks = [
+            (!self.servers.is_empty(), BuildError::NoServers),
+            (
+                !poll.min_interval.is_zero(),
+                BuildError::Invalid("poll interval must be positive"),
+            ),
+            (
+                poll.max_interval >= poll.min_interval,
+                BuildError::Invalid("max poll below min poll"),
+            ),
+            (
+                !poll.timeout.is_zero(),
+                BuildError::Invalid("timeout must be positive"),
+            ),
+            (
+                (0..=MAX_RATE_PPB).contains(&self.config.drift_ppb),
+                BuildError::Invalid("drift bound must be 0 to 500 ppm"),
+            ),
+            (
+                self.config.status.void_after >= self.config.status.free_running_after,
+                BuildError::Invalid("void-after below free-running-after"),
+            ),
+            (
+                self.health_share > 0.0 && self.health_share <= 1.0,
+                BuildError::Invalid("health share must be in (0, 1]"),
+            ),
+        ];
+        match checks.into_iter().find(|(ok, _)| !ok) {
+            Some((_, error)) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts polling in the background on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] for a configuration it cannot run with, or outside a runtime.
+    pub fn start(self) -> Result<NtpClient, BuildError> {
+        self.check()?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
+        let mut engine = Engine::new(self.config);
+        for server in &self.servers {
+            engine.add_source(server.clone(), server.parse().ok());
+        }
+        let policy = ReadPolicy {
+            drift_ppb: self.config.drift_ppb,
+            status: self.config.status,
+            health_limit: self.max_offset.mul_f64(self.health_share),
+        };
+        let true_time = TrueTime::new(Arc::clone(&self.clock), policy);
+        let corrected = CorrectedClock::new(
+            Arc::clone(&self.clock),
+            Discipline::new(self.panic_threshold),
+        );
+        let shared = Arc::new(Shared::new(engine, true_time, corrected));
+        let mut tasks: Vec<_> = (0..self.servers.len())
+            .map(|index| runtime.spawn(poll_source(Arc::clone(&shared), index)))
+            .collect();
+        tasks.push(runtime.spawn(watch_status(Arc::clone(&shared))));
+        Ok(NtpClient { shared, tasks })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_configurations_it_cannot_run() {
+        let cases = [
+            (NtpClient::builder(), BuildError::NoServers),
+            (
+                NtpClient::builder()
+                    .server("a")
+                    .poll_interval(Duration::ZERO, Duration::ZERO),
+                BuildError::Invalid("poll interval must be positive"),
+            ),
+            (
+                NtpClient::builder().server("a").drift_bound_ppm(f64::NAN),
+                BuildError::Invalid("drift bound must be 0 to 500 ppm"),
+            ),
+            (
+                NtpClient::builder()
+                    .server("a")
+                    .health_limit(Duration::from_secs(1), 2.0),
+                BuildError::Invalid("health share must be in (0, 1]"),
+            ),
+        ];
+        for (builder, expected) in cases {
+            assert_eq!(builder.check(), Err(expected));
+        }
+    }
+
+    #[test]
+    fn starting_outside_a_runtime_is_an_error_not_a_panic() {
+        let result = NtpClient::builder().server("127.0.0.1:9").start();
+        assert_eq!(result.unwrap_err(), BuildError::NoRuntime);
+    }
+}

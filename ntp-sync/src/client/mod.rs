@@ -1,0 +1,111 @@
+//! The tokio client: polls its servers in the background and publishes the bound.
+
+mod builder;
+mod poller;
+mod state;
+
+use std::sync::Arc;
+
+use hlc_core::Timestamp;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use builder::{BuildError, NtpClientBuilder};
+pub use state::Snapshot;
+
+use crate::commit_wait::CommitWaitError;
+use crate::corrected::CorrectedClock;
+use crate::discipline::DisciplineError;
+use crate::estimate::Status;
+use crate::true_time::{Health, TimeInterval, TrueTime};
+use state::Shared;
+
+/// An NTP client that polls several servers, rejects falsetickers and bounds true time.
+///
+/// It runs as tokio tasks from [`NtpClientBuilder::start`] until it is dropped. Reading the
+/// bound ([`now_interval`](Self::now_interval), [`health`](Self::health), the
+/// [`corrected_clock`](Self::corrected_clock)) is lock-free and never waits for the network.
+pub struct NtpClient {
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for NtpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NtpClient")
+            .field("interval", &self.now_interval())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NtpClient {
+    /// A builder; add servers, then [`start`](NtpClientBuilder::start).
+    pub fn builder() -> NtpClientBuilder {
+        NtpClientBuilder::default()
+    }
+
+    /// The interval that contains true time now (TrueTime's `now()`).
+    pub fn now_interval(&self) -> TimeInterval {
+        self.shared.true_time.now_interval()
+    }
+
+    /// A cheap cloneable handle on the bound, to hand to other tasks or threads.
+    pub fn true_time(&self) -> TrueTime {
+        self.shared.true_time.clone()
+    }
+
+    /// Whether the bound is good enough to honour the HLC's max offset, and the corrected
+    /// clock follows it; see [`Health`].
+    pub fn health(&self) -> Health {
+        let refused = self.shared.snapshot.borrow().refused;
+        match refused {
+            Some(DisciplineError::PanicThreshold { offset, .. }) => {
+                Health::CorrectionRefused { offset }
+            }
+            None => self.shared.true_time.health(),
+        }
+    }
+
+    /// The software-disciplined clock, for `Hlc::with_clock`.
+    pub fn corrected_clock(&self) -> CorrectedClock {
+        self.shared.corrected.clone()
+    }
+
+    /// Resolves once the status is [`Status::Synchronised`]; at once if it already is. Wrap it
+    /// in `tokio::time::timeout`: with unreachable or disagreeing servers it waits forever.
+    pub async fn wait_synced(&self) {
+        let mut changes = self.shared.snapshot.subscribe();
+        while self.now_interval().status != Status::Synchronised {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits until true time is certainly past `ts`; see [`TrueTime::commit_wait`].
+    ///
+    /// # Errors
+    ///
+    /// [`CommitWaitError::Unsynchronised`] when there is no bound.
+    pub async fn commit_wait(&self, ts: Timestamp) -> Result<TimeInterval, CommitWaitError> {
+        self.shared.true_time.commit_wait(ts).await
+    }
+
+    /// The latest snapshot of sources and estimate.
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.snapshot.borrow().clone()
+    }
+
+    /// A channel that sees a new [`Snapshot`] after every poll.
+    pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.shared.snapshot.subscribe()
+    }
+}
+
+impl Drop for NtpClient {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The client's tasks: one per server, polling on the engine's schedule, and a watchdog that
+//! refreshes the status when it changes with time alone (free-running, then void).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+
+use super::state::Shared;
+use crate::net::{lock, poll_once, resolve, socket_for};
+use crate::source::PollFailure;
+
+/// Polls source `index` until its server refuses us (DENY/RSTR) or the client is dropped.
+pub(crate) async fn poll_source(shared: Arc<Shared>, index: usize) {
+    let mut socket: Option<UdpSocket> = None;
+    let mut first = true;
+    loop {
+        let wait = lock(&shared.engine).next_poll_in(index);
+        let Some(wait) = wait else {
+            tracing::warn!(target: "ntp_sync", index, "server refused us; no more polls");
+            return;
+        };
+        if !first {
+            tokio::time::sleep(wait).await;
+        }
+        first = false;
+        poll(&shared, index, &mut socket).await;
+        shared.refresh(true);
+    }
+}
+
+async fn poll(shared: &Shared, index: usize, socket: &mut Option<UdpSocket>) {
+    let (name, known, timeout) = {
+        let engine = lock(&shared.engine);
+        let source = &engine.sources()[index];
+        (
+            source.name().to_owned(),
+            source.address(),
+            engine.config().poll.timeout,
+        )
+    };
+    let address = match known {
+        Some(address) => address,
+        None => match resolve(&name).await {
+            Ok(address) => {
+                lock(&shared.engine).source_mut(index).set_address(address);
+                address
+            }
+            Err(failure) => return fail(shared, index, failure),
+        },
+    };
+    if socket.is_none() {
+        match socket_for(address).await {
+            Ok(bound) => *socket = Some(bound),
+            Err(failure) => return fail(shared, index, failure),
+        }
+    }
+    if let Some(socket) = socket {
+        let polled = poll_once(
+            socket,
+            &shared.engine,
+            index,
+            address,
+            &*shared.clock,
+            timeout,
+        )
+        .await;
+        if let Err(failure) = polled {
+            tracing::debug!(target: "ntp_sync", server = %name, %failure, "poll failed");
+        }
+    }
+}
+
+fn fail(shared: &Shared, index: usize, failure: PollFailure) {
+    let mut engine = lock(&shared.engine);
+    engine.begin_poll(index, 0);
+    engine.on_failure(index, failure);
+}
+
+/// Wakes when the status would change with time alone and refreshes the snapshot, so status
+/// changes are seen (and traced) even while every server is silent.
+pub(crate) async fn watch_status(shared: Arc<Shared>) {
+    let mut changes = shared.snapshot.subscribe();
+    loop {
+        let wait = until_next_transition(&shared);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => shared.refresh(false),
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+fn until_next_transition(shared: &Shared) -> Duration {
+    const IDLE: Duration = Duration::from_secs(3_600);
+    let Some(estimate) = shared.true_time.estimate() else {
+        return IDLE;
+    };
+    let policy = shared.true_time.policy().status;
+    let age = shared
+        .true_time
+        .local_nanos()
+        .saturating_sub(estimate.newest_sample_nanos);
+    let age = Duration::from_nanos(age.max(0) as u64);
+    [policy.free_running_after, policy.void_after]
+        .into_iter()
+        .filter(|limit| *limit > age)
+        .map(|limit| limit - age + Duration::from_millis(1))
+        .min()
+        .unwrap_or(IDLE)
+}

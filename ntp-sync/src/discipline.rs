@@ -1,0 +1,189 @@
+//! The clock discipline, in-process (the spirit of RFC 5905 §12 and its PLL/FLL, kept
+//! simple): corrected time = local time + a correction that follows the offset estimates.
+//!
+//! - The first estimate is applied at once (a step); afterwards corrections are slewed, so the
+//!   corrected clock never jumps.
+//! - The rate of the corrected clock differs from the local clock's by at most 500 ppm (the
+//!   kernel's limit for `adjtime`, RFC 5905's MAXFREQ), so it never goes backwards.
+//! - The frequency error of the local clock is estimated from successive estimates (how fast
+//!   the offset drifts) and compensated, so the corrected clock stays close between polls.
+//! - An offset beyond the panic threshold (default 1000 s, as ntpd's) is refused and
+//!   reported: something is badly wrong and a human should look.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Largest rate difference between the corrected and the local clock, in ppb (500 ppm).
+pub const MAX_RATE_PPB: i64 = 500_000;
+/// Largest frequency compensation, leaving at least 200 ppm for slewing.
+pub const MAX_FREQUENCY_PPB: i64 = 300_000;
+/// Default panic threshold.
+pub const DEFAULT_PANIC_THRESHOLD: Duration = Duration::from_secs(1_000);
+
+/// Estimates closer together than this carry too little information about frequency.
+const MIN_FREQUENCY_SPAN_NANOS: i64 = 4_000_000_000;
+/// Each new frequency measurement moves the estimate a quarter of the way (an FLL gain).
+const FREQUENCY_GAIN_DIVISOR: i64 = 4;
+
+/// The correction as a function of local time: piecewise linear from an anchor.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Correction {
+    /// Local time (ns since the Unix epoch) the pieces start from.
+    pub anchor_nanos: i64,
+    /// The correction at the anchor, in nanoseconds.
+    pub base_nanos: i64,
+    /// Frequency compensation in ppb, applied from the anchor on.
+    pub frequency_ppb: i64,
+    /// The correction still to be slewed in, in nanoseconds.
+    pub slew_nanos: i64,
+    /// How long the slew takes, in nanoseconds of local time.
+    pub slew_duration_nanos: i64,
+}
+
+impl Correction {
+    /// The correction in nanoseconds at local time `local_nanos`.
+    pub fn at(&self, local_nanos: i64) -> i64 {
+        let elapsed = local_nanos.saturating_sub(self.anchor_nanos).max(0);
+        let frequency = (elapsed as f64 * self.frequency_ppb as f64 * 1e-9) as i64;
+        let slewed = if elapsed >= self.slew_duration_nanos {
+            self.slew_nanos
+        } else {
+            (self.slew_nanos as f64 * (elapsed as f64 / self.slew_duration_nanos as f64)) as i64
+        };
+        self.base_nanos
+            .saturating_add(frequency)
+            .saturating_add(slewed)
+    }
+}
+
+/// What an accepted estimate did to the clock.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum DisciplineAction {
+    /// The first estimate: the correction was set at once.
+    Stepped {
+        /// The correction applied, in nanoseconds.
+        offset_nanos: i64,
+    },
+    /// The remaining error is being slewed in.
+    Slewing {
+        /// The error being removed, in nanoseconds.
+        error_nanos: i64,
+        /// How long removing it takes.
+        over: Duration,
+    },
+}
+
+/// An estimate the discipline would not apply.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DisciplineError {
+    /// The offset is beyond the panic threshold.
+    #[error(
+        "offset {offset:?} {} exceeds the panic threshold {threshold:?}; not applied",
+        if *ahead { "ahead" } else { "behind" }
+    )]
+    PanicThreshold {
+        /// The size of the offset.
+        offset: Duration,
+        /// Whether true time is ahead of the local clock (else behind).
+        ahead: bool,
+        /// The threshold.
+        threshold: Duration,
+    },
+}
+
+/// The discipline's state: the correction in force and the last estimate applied.
+#[derive(Clone, Copy, Debug)]
+pub struct Discipline {
+    panic_threshold: Duration,
+    correction: Option<Correction>,
+    last_estimate: Option<(i64, i64)>,
+}
+
+impl Discipline {
+    /// A discipline that refuses offsets beyond `panic_threshold`.
+    pub fn new(panic_threshold: Duration) -> Self {
+        Self {
+            panic_threshold,
+            correction: None,
+            last_estimate: None,
+        }
+    }
+
+    /// The correction in force, `None` before the first accepted estimate.
+    pub fn correction(&self) -> Option<Correction> {
+        self.correction
+    }
+
+    /// Applies an offset estimate (true time − local time) made at local time `now_nanos`.
+    ///
+    /// # Errors
+    ///
+    /// [`DisciplineError::PanicThreshold`] when the offset is beyond the threshold; the
+    /// correction in force is left unchanged.
+    pub fn update(
+        &mut self,
+        now_nanos: i64,
+        offset_nanos: i64,
+    ) -> Result<DisciplineAction, DisciplineError> {
+        self.check_threshold(offset_nanos)?;
+        let Some(current) = self.correction else {
+            self.correction = Some(Correction {
+                anchor_nanos: now_nanos,
+                base_nanos: offset_nanos,
+                ..Correction::default()
+            });
+            self.last_estimate = Some((now_nanos, offset_nanos));
+            return Ok(DisciplineAction::Stepped { offset_nanos });
+        };
+        let frequency_ppb = self.next_frequency(current.frequency_ppb, now_nanos, offset_nanos);
+        let base_nanos = current.at(now_nanos);
+        let error_nanos = offset_nanos.saturating_sub(base_nanos);
+        let slew_rate = MAX_RATE_PPB - frequency_ppb.abs();
+        let duration = (error_nanos.unsigned_abs() as f64 * 1e9 / slew_rate as f64).ceil() as i64;
+        self.correction = Some(Correction {
+            anchor_nanos: now_nanos,
+            base_nanos,
+            frequency_ppb,
+            slew_nanos: error_nanos,
+            slew_duration_nanos: duration,
+        });
+        Ok(DisciplineAction::Slewing {
+            error_nanos,
+            over: Duration::from_nanos(duration.max(0) as u64),
+        })
+    }
+
+    fn check_threshold(&self, offset_nanos: i64) -> Result<(), DisciplineError> {
+        let offset = Duration::from_nanos(offset_nanos.unsigned_abs());
+        if offset <= self.panic_threshold {
+            return Ok(());
+        }
+        Err(DisciplineError::PanicThreshold {
+            offset,
+            ahead: offset_nanos > 0,
+            threshold: self.panic_threshold,
+        })
+    }
+
+    /// Moves the frequency estimate towards the drift seen since the last estimate.
+    fn next_frequency(&mut self, frequency_ppb: i64, now_nanos: i64, offset_nanos: i64) -> i64 {
+        let Some((then, offset_then)) = self.last_estimate else {
+            return frequency_ppb;
+        };
+        let span = now_nanos.saturating_sub(then);
+        if span < MIN_FREQUENCY_SPAN_NANOS {
+            return frequency_ppb;
+        }
+        self.last_estimate = Some((now_nanos, offset_nanos));
+        let drift = offset_nanos.saturating_sub(offset_then) as f64;
+        let measured = (drift * 1e9 / span as f64) as i64;
+        let adjusted = frequency_ppb + (measured - frequency_ppb) / FREQUENCY_GAIN_DIVISOR;
+        adjusted.clamp(-MAX_FREQUENCY_PPB, MAX_FREQUENCY_PPB)
+    }
+}
+
+#[cfg(test)]
+#[path = "discipline_tests.rs"]
+mod tests;

@@ -1,0 +1,123 @@
+use super::*;
+use proptest::prelude::*;
+
+const SECOND: i64 = 1_000_000_000;
+const START: i64 = 1_700_000_000 * SECOND;
+
+fn discipline() -> Discipline {
+    Discipline::new(DEFAULT_PANIC_THRESHOLD)
+}
+
+/// Corrected time at `local`, or local time before the first estimate.
+fn corrected(d: &Discipline, local: i64) -> i64 {
+    local + d.correction().map_or(0, |c| c.at(local))
+}
+
+#[test]
+fn the_first_estimate_is_stepped_in() {
+    let mut d = discipline();
+    assert_eq!(corrected(&d, START), START);
+    let action = d.update(START, 3 * SECOND).unwrap();
+    assert_eq!(
+        action,
+        DisciplineAction::Stepped {
+            offset_nanos: 3 * SECOND
+        }
+    );
+    assert_eq!(corrected(&d, START), START + 3 * SECOND);
+}
+
+#[test]
+fn later_estimates_are_slewed_at_most_500_ppm() {
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    let action = d.update(START + SECOND, 10_000_000).unwrap();
+    // 10 ms at 500 ppm takes 20 s.
+    assert_eq!(
+        action,
+        DisciplineAction::Slewing {
+            error_nanos: 10_000_000,
+            over: Duration::from_secs(20)
+        }
+    );
+    let at = |s: i64| d.correction().unwrap().at(START + SECOND + s * SECOND);
+    assert_eq!(at(0), 0);
+    assert_eq!(at(10), 5_000_000);
+    assert_eq!(at(20), 10_000_000);
+    assert_eq!(at(100), 10_000_000);
+}
+
+#[test]
+fn a_backward_correction_never_makes_time_go_backwards() {
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + SECOND, -2 * SECOND).unwrap();
+    let mut last = corrected(&d, START + SECOND);
+    for step in 1..=5_000 {
+        let now = corrected(&d, START + SECOND + step * SECOND);
+        assert!(now > last, "went backwards at step {step}");
+        assert!(now - last >= SECOND - SECOND / 2_000 - 1);
+        last = now;
+    }
+    assert_eq!(
+        d.correction().unwrap().at(START + 5_000 * SECOND),
+        -2 * SECOND
+    );
+}
+
+#[test]
+fn offsets_beyond_the_panic_threshold_are_refused_and_change_nothing() {
+    let mut d = discipline();
+    let error = d.update(START, 1_001 * SECOND).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "offset 1001s ahead exceeds the panic threshold 1000s; not applied"
+    );
+    assert_eq!(d.correction(), None);
+    d.update(START, 5 * SECOND).unwrap();
+    let before = d.correction();
+    assert!(d.update(START + SECOND, -2_000 * SECOND).is_err());
+    assert_eq!(d.correction(), before);
+}
+
+#[test]
+fn the_frequency_error_is_learned_from_successive_estimates() {
+    // The local clock loses 20 µs per second: the true offset grows at 20 ppm.
+    let mut d = discipline();
+    for poll in 0..40 {
+        let now = START + poll * 16 * SECOND;
+        d.update(now, 20_000 * (now - START) / SECOND).unwrap();
+    }
+    let frequency = d.correction().unwrap().frequency_ppb;
+    assert!((frequency - 20_000).abs() < 500, "{frequency}");
+    // Between polls the corrected clock now stays within a few µs of the truth.
+    let later = START + 39 * 16 * SECOND + 15 * SECOND;
+    let truth_offset = 20_000 * (later - START) / SECOND;
+    let error = d.correction().unwrap().at(later) - truth_offset;
+    assert!(error.abs() < 50_000, "{error}");
+}
+
+proptest! {
+    #[test]
+    fn prop_corrected_time_is_monotonic_and_rate_bounded(
+        first in -100 * SECOND..100 * SECOND,
+        updates in proptest::collection::vec((1i64..120, -SECOND..SECOND), 1..20),
+    ) {
+        let mut d = discipline();
+        d.update(START, first).unwrap();
+        let mut now = START;
+        let mut last = corrected(&d, now);
+        for (gap_secs, offset) in updates {
+            // Sample the corrected clock every 250 ms until the next update.
+            for _ in 0..gap_secs * 4 {
+                now += SECOND / 4;
+                let reading = corrected(&d, now);
+                let elapsed = SECOND / 4;
+                prop_assert!(reading > last);
+                prop_assert!((reading - last - elapsed).abs() <= elapsed / 2_000 + 2);
+                last = reading;
+            }
+            d.update(now, first + offset).unwrap();
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The client without I/O: a set of [`Source`]s and the selection over them. The tokio
+//! client, the `query` command and the simulation all drive this one engine, passing in every
+//! time reading and every received datagram.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::estimate::{Estimate, StatusPolicy};
+use crate::poll::PollConfig;
+use crate::sample::{LocalTimes, Sample, SampleParams};
+use crate::select::{select_with_undecided, Candidate, Verdict};
+use crate::source::{PollFailure, Source};
+use crate::validate::{KissCode, ResponseError};
+
+/// Everything the engine needs to know besides the servers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct EngineConfig {
+    /// When and how often to poll.
+    pub poll: PollConfig,
+    /// Drift bound and local clock precision.
+    pub drift_ppb: i64,
+    /// The local clock's resolution in nanoseconds.
+    pub local_precision_nanos: i64,
+    /// Freshness and void-after limits.
+    pub status: StatusPolicy,
+    /// Fewest usable sources for an estimate (default 1). A strict majority of the usable
+    /// sources must agree in any case.
+    pub min_sources: usize,
+    /// How many first polls a server that never answered keeps its place in the majority
+    /// count (default 4, the initial burst): long enough that a lost packet cannot hand the
+    /// vote to the others, short enough that a dead server does not hold up synchronisation.
+    pub undecided_polls: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let sample = SampleParams::default();
+        Self {
+            poll: PollConfig::default(),
+            drift_ppb: sample.drift_ppb,
+            local_precision_nanos: sample.local_precision_nanos,
+            status: StatusPolicy::default(),
+            min_sources: 1,
+            undecided_polls: 4,
+        }
+    }
+}
+
+impl EngineConfig {
+    fn sample_params(&self) -> SampleParams {
+        SampleParams {
+            drift_ppb: self.drift_ppb,
+            local_precision_nanos: self.local_precision_nanos,
+        }
+    }
+}
+
+/// Why a source takes no part in selection.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Unusable {
+    /// No poll has completed yet.
+    #[error("no response yet")]
+    NoResponseYet,
+    /// Never answered validly, but still within its first polls: it may yet answer, so it
+    /// still counts towards the majority needed.
+    #[error("no valid response yet: {0}")]
+    NotYetAnswered(PollFailure),
+    /// The server sent DENY or RSTR; it is not polled any more.
+    #[error("refused by kiss-o'-death {0}")]
+    Refused(KissCode),
+    /// No valid response in the last eight polls, or none ever in the first polls; the
+    /// reason is the latest failure.
+    #[error("{0}")]
+    Failing(PollFailure),
+    /// No response for so long that its last sample is void.
+    #[error("last sample is void")]
+    Stale,
+}
+
+impl Unusable {
+    /// Whether the source still counts towards the majority needed.
+    pub fn is_undecided(&self) -> bool {
+        matches!(self, Self::NoResponseYet | Self::NotYetAnswered(_))
+    }
+}
+
+/// What selection made of one source.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum SourceState {
+    /// Part of the combined estimate.
+    Combined,
+    /// Disagrees with the majority (or no majority agreed at all).
+    Falseticker,
+    /// Takes no part; the reason says why.
+    Unusable(Unusable),
+}
+
+/// What the sources said, taken together.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Outcome {
+    /// A strict majority agreed on this estimate.
+    Agreed(Estimate),
+    /// Sources disagree and no strict majority agrees: there is no time, never a guess.
+    NoMajority,
+    /// Too few usable sources yet (or, with sources still to answer, no majority yet).
+    Undecided,
+    /// No source is usable any more (all unreachable, refused or stale).
+    NoSources,
+}
+
+/// The outcome of a selection at one instant.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Evaluation {
+    /// The combined result.
+    pub outcome: Outcome,
+    /// One state per source, in the engine's order.
+    pub states: Vec<SourceState>,
+}
+
+impl Evaluation {
+    /// The agreed estimate, if any.
+    pub fn estimate(&self) -> Option<Estimate> {
+        match self.outcome {
+            Outcome::Agreed(estimate) => Some(estimate),
+            _ => None,
+        }
+    }
+
+    /// The estimate to publish next, given the one published so far: a new agreement replaces
+    /// it; a disagreement withdraws it; silence keeps it, to age into free-running and void.
+    pub fn next_published(&self, current: Option<Estimate>) -> Option<Estimate> {
+        match self.outcome {
+            Outcome::Agreed(estimate) => Some(estimate),
+            Outcome::NoMajority => None,
+            Outcome::Undecided | Outcome::NoSources => current,
+        }
+    }
+}
+
+/// The sources of one client and the selection over them.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    sources: Vec<Source>,
+}
+
+impl Engine {
+    /// An engine with no sources.
+    pub fn new(config: EngineConfig) -> Self {
+        Self {
+            config,
+            sources: Vec::new(),
+        }
+    }
+
+    /// Adds a server named `name` (at `address` once known); returns its index.
+    pub fn add_source(&mut self, name: impl Into<String>, address: Option<SocketAddr>) -> usize {
+        self.sources
+            .push(Source::new(name, address, &self.config.poll));
+        self.sources.len() - 1
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The sources, in the order they were added.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// One source, to resolve or inspect it. Panics on a bad index, like slice indexing.
+    pub fn source_mut(&mut self, index: usize) -> &mut Source {
+        &mut self.sources[index]
+    }
+
+    /// Starts a poll of source `index`; see [`Source::begin_poll`].
+    pub fn begin_poll(&mut self, index: usize, random: u64) -> [u8; crate::HEADER_LEN] {
+        self.sources[index].begin_poll(random)
+    }
+
+    /// Feeds a datagram received from `from` for source `index`; see [`Source::on_response`].
+    ///
+    /// # Errors
+    ///
+    /// The check the response failed.
+    pub fn on_response(
+        &mut self,
+        index: usize,
+        bytes: &[u8],
+        from: SocketAddr,
+        local: LocalTimes,
+    ) -> Result<Sample, ResponseError> {
+        let params = self.config.sample_params();
+        self.sources[index].on_response(bytes, from, local, &params)
+    }
+
+    /// Ends the poll of source `index` without a sample.
+    pub fn on_failure(&mut self, index: usize, failure: PollFailure) {
+        self.sources[index].on_failure(failure);
+    }
+
+    /// How long source `index` waits before its next poll; `None` once it refused us.
+    pub fn next_poll_in(&self, index: usize) -> Option<Duration> {
+        self.sources[index].next_poll_in(&self.config.poll)
+    }
+
+    /// Drops every sample of every source (after the local clock was stepped).
+    pub fn forget_samples(&mut self) {
+        self.sources.iter_mut().for_each(Source::forget_samples);
+    }
+
+    /// Selects among the sources at local time `now_nanos` and combines the survivors.
+    pub fn evaluate(&self, now_nanos: i64) -> Evaluation {
+        let mut states: Vec<SourceState> = Vec::with_capacity(self.sources.len());
+        let mut candidates = Vec::with_capacity(self.sources.len());
+        let mut candidate_of = Vec::with_capacity(self.sources.len());
+        let mut undecided = 0;
+        for source in &self.sources {
+            match self.candidate(source, now_nanos) {
+                Ok(candidate) => {
+                    candidate_of.push(states.len());
+                    candidates.push(candidate);
+                    states.push(SourceState::Falseticker);
+                }
+                Err(reason) => {
+                    undecided += usize::from(reason.is_undecided());
+                    states.push(SourceState::Unusable(reason));
+                }
+            }
+        }
+        let outcome = match candidates.len() {
+            0 if undecided == 0 => Outcome::NoSources,
+            n if n < self.config.min_sources.max(1) => Outcome::Undecided,
+            _ => self.combine(
+                &candidates,
+                undecided,
+                &candidate_of,
+                &mut states,
+                now_nanos,
+            ),
+        };
+        Evaluation { outcome, states }
+    }
+
+    fn combine(
+        &self,
+        candidates: &[Candidate],
+        undecided: usize,
+        candidate_of: &[usize],
+        states: &mut [SourceState],
+        now_nanos: i64,
+    ) -> Outcome {
+        let selection = select_with_undecided(candidates, undecided);
+        let Some(combined) = selection.combined else {
+            return match undecided {
+                0 => Outcome::NoMajority,
+                _ => Outcome::Undecided,
+            };
+        };
+        let mut newest_sample_nanos = i64::MIN;
+        for (verdict, &index) in selection.verdicts.iter().zip(candidate_of) {
+            if *verdict == Verdict::Survivor {
+                states[index] = SourceState::Combined;
+                let taken = self.sources[index]
+                    .filter()
+                    .best()
+                    .map(|s| s.taken_at_nanos);
+                newest_sample_nanos = newest_sample_nanos.max(taken.unwrap_or(i64::MIN));
+            }
+        }
+        Outcome::Agreed(Estimate {
+            offset_nanos: combined.offset_nanos,
+            radius_nanos: combined.radius_nanos,
+            at_nanos: now_nanos,
+            newest_sample_nanos,
+        })
+    }
+
+    fn no_sample_reason(&self, source: &Source) -> Unusable {
+        let first_polls = source.consecutive_failures() < self.config.undecided_polls;
+        let still_trying = !source.has_answered() && first_polls;
+        match source.last_failure() {
+            None => Unusable::NoResponseYet,
+            Some(failure) if still_trying => Unusable::NotYetAnswered(failure.clone()),
+            Some(failure) => Unusable::Failing(failure.clone()),
+        }
+    }
+
+    fn candidate(&self, source: &Source, now_nanos: i64) -> Result<Candidate, Unusable> {
+        if let Some(code) = source.refused() {
+            return Err(Unusable::Refused(code));
+        }
+        let Some(best) = source.filter().best() else {
+            return Err(self.no_sample_reason(source));
+        };
+        // RFC 5905 §11.2: a source that has not answered in eight polls has no vote.
+        if source.reach() == 0 {
+            let failure = source.last_failure().cloned();
+            return Err(failure.map_or(Unusable::Stale, Unusable::Failing));
+        }
+        let age = now_nanos.saturating_sub(best.taken_at_nanos).max(0) as u64;
+        if Duration::from_nanos(age) >= self.config.status.void_after {
+            return Err(Unusable::Stale);
+        }
+        let radius = best.radius_at(now_nanos, self.config.drift_ppb);
+        Ok(Candidate::around(best.offset_nanos, radius))
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,184 @@
+//! The combined estimate and how it ages: the radius grows at the drift bound, the status
+//! turns from synchronised to free-running when no fresh estimate comes, and the estimate is
+//! withdrawn altogether after the void-after limit.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sample::drift_growth;
+
+/// Whether the bound can be trusted.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum Status {
+    /// No estimate: no majority of servers agreed yet, or the last estimate is void. The
+    /// interval is unbounded; never a guess.
+    Unsynchronised,
+    /// The estimate is fresh.
+    Synchronised,
+    /// No fresh estimate for a while: the bound still holds under the drift assumption, but it
+    /// keeps widening until the void-after limit.
+    FreeRunning,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unsynchronised => "unsynchronised",
+            Self::Synchronised => "synchronised",
+            Self::FreeRunning => "free-running",
+        })
+    }
+}
+
+/// When an estimate stops being fresh and when it is withdrawn.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StatusPolicy {
+    /// Age after which the status is [`Status::FreeRunning`] (default 5 min: several polls
+    /// missed at the default 64 s interval).
+    pub free_running_after: Duration,
+    /// Age after which the estimate is withdrawn (default 1 h; at 15 ppm the radius has grown
+    /// by 54 ms by then).
+    pub void_after: Duration,
+}
+
+impl Default for StatusPolicy {
+    fn default() -> Self {
+        Self {
+            free_running_after: Duration::from_secs(300),
+            void_after: Duration::from_secs(3_600),
+        }
+    }
+}
+
+/// True time = local time + `offset_nanos`, within `radius_nanos` at local time `at_nanos`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Estimate {
+    /// How far true time is ahead of the local clock, in nanoseconds.
+    pub offset_nanos: i64,
+    /// The half-width of the bound at `at_nanos`.
+    pub radius_nanos: i64,
+    /// Local time (nanoseconds since the Unix epoch) the estimate was made at.
+    pub at_nanos: i64,
+    /// Local time of the newest sample behind it: freshness is measured from here, so an
+    /// estimate recomputed from old samples does not pass for a fresh one.
+    pub newest_sample_nanos: i64,
+}
+
+impl Estimate {
+    /// The radius at local time `now_nanos`, grown at `drift_ppb` since the estimate.
+    pub fn radius_at(&self, now_nanos: i64, drift_ppb: i64) -> i64 {
+        let age = now_nanos.saturating_sub(self.at_nanos);
+        self.radius_nanos
+            .saturating_add(drift_growth(age, drift_ppb))
+    }
+
+    /// The status at local time `now_nanos`, from the age of the newest sample.
+    pub fn status_at(&self, now_nanos: i64, policy: &StatusPolicy) -> Status {
+        let age = now_nanos.saturating_sub(self.newest_sample_nanos).max(0);
+        let age = Duration::from_nanos(age as u64);
+        if age >= policy.void_after {
+            Status::Unsynchronised
+        } else if age >= policy.free_running_after {
+            Status::FreeRunning
+        } else {
+            Status::Synchronised
+        }
+    }
+
+    /// `(earliest, latest)` true time in nanoseconds since the Unix epoch, at local time
+    /// `now_nanos`.
+    pub fn true_time_at(&self, now_nanos: i64, drift_ppb: i64) -> (i64, i64) {
+        let centre = now_nanos.saturating_add(self.offset_nanos);
+        let radius = self.radius_at(now_nanos, drift_ppb);
+        (centre.saturating_sub(radius), centre.saturating_add(radius))
+    }
+}
+
+/// Notices the local clock being stepped (by an administrator or another time daemon) by
+/// comparing how far it moved with how far a monotonic clock moved. After a step every sample
+/// is measured against a clock that no longer exists and must be dropped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepDetector {
+    last: Option<(i64, i64)>,
+}
+
+impl StepDetector {
+    /// Tolerated disagreement: the most a kernel slews (500 ppm) plus 1 ms of reading jitter.
+    const SLEW_PPB: i64 = 500_000;
+    const SLACK_NANOS: i64 = 1_000_000;
+
+    /// Records a reading of both clocks; true when the local clock moved by more than the
+    /// monotonic one allows since the previous reading.
+    pub fn stepped(&mut self, local_nanos: i64, monotonic_nanos: i64) -> bool {
+        let previous = self.last.replace((local_nanos, monotonic_nanos));
+        let Some((last_local, last_monotonic)) = previous else {
+            return false;
+        };
+        let elapsed = monotonic_nanos.saturating_sub(last_monotonic);
+        let moved = local_nanos.saturating_sub(last_local);
+        let tolerance = drift_growth(elapsed, Self::SLEW_PPB) + Self::SLACK_NANOS;
+        (moved - elapsed).abs() > tolerance
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i64 = 1_000_000_000;
+
+    fn estimate() -> Estimate {
+        Estimate {
+            offset_nanos: 2 * SECOND,
+            radius_nanos: 1_000_000,
+            at_nanos: 1_000 * SECOND,
+            newest_sample_nanos: 1_000 * SECOND,
+        }
+    }
+
+    #[test]
+    fn true_time_is_local_time_plus_offset_within_the_radius() {
+        let (earliest, latest) = estimate().true_time_at(1_000 * SECOND, 15_000);
+        assert_eq!(earliest, 1_002 * SECOND - 1_000_001);
+        assert_eq!(latest, 1_002 * SECOND + 1_000_001);
+    }
+
+    #[test]
+    fn the_radius_grows_with_age() {
+        let e = estimate();
+        assert_eq!(e.radius_at(1_100 * SECOND, 15_000), 1_000_000 + 1_500_001);
+        assert!(e.radius_at(1_100 * SECOND, 0) < e.radius_at(1_100 * SECOND, 15_000));
+    }
+
+    #[test]
+    fn status_ages_from_synchronised_to_free_running_to_void() {
+        let e = estimate();
+        let policy = StatusPolicy::default();
+        assert_eq!(e.status_at(1_000 * SECOND, &policy), Status::Synchronised);
+        assert_eq!(e.status_at(1_299 * SECOND, &policy), Status::Synchronised);
+        assert_eq!(e.status_at(1_300 * SECOND, &policy), Status::FreeRunning);
+        assert_eq!(e.status_at(4_599 * SECOND, &policy), Status::FreeRunning);
+        assert_eq!(e.status_at(4_600 * SECOND, &policy), Status::Unsynchronised);
+        assert_eq!(Status::FreeRunning.to_string(), "free-running");
+        let recomputed = Estimate {
+            at_nanos: 1_300 * SECOND,
+            ..e
+        };
+        assert_eq!(
+            recomputed.status_at(1_300 * SECOND, &policy),
+            Status::FreeRunning
+        );
+    }
+
+    #[test]
+    fn steps_are_noticed_and_slews_are_not() {
+        let mut detector = StepDetector::default();
+        assert!(!detector.stepped(100 * SECOND, 5 * SECOND));
+        // 10 s later, slewed by 400 ppm: fine.
+        assert!(!detector.stepped(110 * SECOND + 4_000_000, 15 * SECOND));
+        // 1 s later, stepped back by 2 s.
+        assert!(detector.stepped(109 * SECOND, 16 * SECOND));
+        assert!(!detector.stepped(110 * SECOND, 17 * SECOND));
+    }
+}

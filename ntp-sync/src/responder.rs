@@ -1,0 +1,188 @@
+//! An NTP server (responder) in-process: it answers client requests from a given clock, with
+//! optional injected faults. The demo cluster's embedded time source, and the honest or
+//! lying servers of the tests.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hlc_core::{PhysicalClock, SystemClock};
+use tokio::net::{ToSocketAddrs, UdpSocket};
+use tokio::task::JoinHandle;
+
+use crate::fault::{Behaviour, Fault};
+use crate::net::{local_nanos, lock};
+use crate::server::answer;
+
+/// A running NTP responder. It serves until dropped or [`shut down`](Self::shutdown).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// use ntp_sync::{Fault, Responder};
+///
+/// let honest = Responder::bind("127.0.0.1:0").await?;
+/// let liar = Responder::builder().fault(Fault::Offset { nanos: 2_000_000_000 }).bind("127.0.0.1:0").await?;
+/// assert_ne!(honest.local_addr(), liar.local_addr());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Responder {
+    local_addr: SocketAddr,
+    shared: Arc<ResponderShared>,
+    task: JoinHandle<()>,
+}
+
+struct ResponderShared {
+    clock: Arc<dyn PhysicalClock>,
+    behaviour: Mutex<(Behaviour, i64)>,
+    answered: AtomicU64,
+}
+
+impl std::fmt::Debug for ResponderShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponderShared")
+            .field("behaviour", &lock(&self.behaviour).0)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Responder`].
+pub struct ResponderBuilder {
+    clock: Arc<dyn PhysicalClock>,
+    behaviour: Behaviour,
+}
+
+impl std::fmt::Debug for ResponderBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponderBuilder")
+            .field("behaviour", &self.behaviour)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResponderBuilder {
+    /// The clock to answer from (default the system clock).
+    pub fn clock(mut self, clock: impl PhysicalClock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Adds a fault; faults stack in order.
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.behaviour = self.behaviour.with(fault);
+        self
+    }
+
+    /// Binds `address` (port 0 for any free port) and starts answering.
+    ///
+    /// # Errors
+    ///
+    /// The socket could not be bound; outside a tokio runtime, an error of kind `Other`.
+    pub async fn bind(self, address: impl ToSocketAddrs) -> io::Result<Responder> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+        let socket = UdpSocket::bind(address).await?;
+        let local_addr = socket.local_addr()?;
+        let start = local_nanos(&*self.clock);
+        let shared = Arc::new(ResponderShared {
+            clock: self.clock,
+            behaviour: Mutex::new((self.behaviour, start)),
+            answered: AtomicU64::new(0),
+        });
+        let task = runtime.spawn(serve(socket, Arc::clone(&shared)));
+        Ok(Responder {
+            local_addr,
+            shared,
+            task,
+        })
+    }
+}
+
+impl Responder {
+    /// A builder, for a clock of your own or injected faults.
+    pub fn builder() -> ResponderBuilder {
+        ResponderBuilder {
+            clock: Arc::new(SystemClock),
+            behaviour: Behaviour::default(),
+        }
+    }
+
+    /// An honest responder on the system clock, bound to `address`.
+    ///
+    /// # Errors
+    ///
+    /// The socket could not be bound.
+    pub async fn bind(address: impl ToSocketAddrs) -> io::Result<Self> {
+        Self::builder().bind(address).await
+    }
+
+    /// The address it answers on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Replaces the behaviour at once (e.g. to turn a fault on mid-demo); drift restarts from
+    /// now.
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        let now = local_nanos(&*self.shared.clock);
+        *lock(&self.shared.behaviour) = (behaviour, now);
+    }
+
+    /// The behaviour in force.
+    pub fn behaviour(&self) -> Behaviour {
+        lock(&self.shared.behaviour).0
+    }
+
+    /// How many requests it has answered.
+    pub fn answered(&self) -> u64 {
+        self.shared.answered.load(Ordering::Relaxed)
+    }
+
+    /// Stops answering and releases the port.
+    pub async fn shutdown(self) {
+        self.task.abort();
+        let _ = (&mut { self }.task).await;
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(socket: UdpSocket, shared: Arc<ResponderShared>) {
+    let mut buffer = [0u8; 1_024];
+    loop {
+        // A receive error (e.g. an ICMP error reported on the socket) concerns one datagram
+        // only: keep serving.
+        let Ok((len, from)) = socket.recv_from(&mut buffer).await else {
+            continue;
+        };
+        let receive = shared.server_nanos();
+        let (behaviour, _) = *lock(&shared.behaviour);
+        if behaviour.silent {
+            continue;
+        }
+        let transmit = shared.server_nanos();
+        if let Some(response) = answer(&buffer[..len], receive, transmit, &behaviour.params) {
+            if socket.send_to(&response, from).await.is_ok() {
+                shared.answered.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl ResponderShared {
+    /// The responder's time: its clock, plus offset, plus drift since the behaviour was set.
+    fn server_nanos(&self) -> i64 {
+        let now = local_nanos(&*self.clock);
+        let (behaviour, since) = *lock(&self.behaviour);
+        let elapsed = i128::from(now.saturating_sub(since));
+        let drifted = (elapsed * i128::from(behaviour.drift_ppb) / 1_000_000_000) as i64;
+        now.saturating_add(behaviour.offset_nanos)
+            .saturating_add(drifted)
+    }
+}
