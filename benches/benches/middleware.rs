@@ -14,10 +14,11 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use hlc_core::Hlc;
 use hlc_middleware::header::{self, HLC};
-use hlc_middleware::{HlcClientLayer, HlcServerLayer};
+use hlc_middleware::{HlcClientLayer, HlcServerLayer, MergedTimestamp};
 use http::{HeaderValue, Request, Response, StatusCode};
 use tower::{service_fn, Layer, Service};
 
@@ -47,45 +48,57 @@ fn from_peer(peer: &HeaderValue) -> Request<()> {
     request
 }
 
-fn define(c: &mut Criterion) {
-    let mut group = c.benchmark_group("middleware");
-    let peer = header::encode(Hlc::new().now_with_node());
-
+/// `middleware/bare`: the inner service alone.
+fn bare(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
     let mut bare = service_fn(empty);
     group.bench_function("bare", |b| {
         b.iter(|| {
-            let response = call_now(&mut bare, black_box(from_peer(&peer)));
+            let response = call_now(&mut bare, black_box(from_peer(peer)));
             assert_eq!(response.status(), StatusCode::OK);
             black_box(response)
         });
     });
+}
 
+/// `middleware/server_layer`: parse, merge, extensions, stamp.
+fn server_layer(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
     let server_hlc = Arc::new(Hlc::new());
-    let mut server = HlcServerLayer::new(server_hlc.clone()).layer(service_fn(empty));
+    let mut server = HlcServerLayer::new(server_hlc).layer(service_fn(empty));
     group.bench_function("server_layer", |b| {
         b.iter(|| {
-            let response = call_now(&mut server, black_box(from_peer(&peer)));
+            let response = call_now(&mut server, black_box(from_peer(peer)));
             assert_eq!(response.status(), StatusCode::OK);
             assert!(response.headers().contains_key(HLC), "response not stamped");
             black_box(response)
         });
     });
+}
 
-    let client_hlc = Arc::new(Hlc::new());
-    let mut client_server = HlcClientLayer::new(client_hlc.clone())
-        .layer(HlcServerLayer::new(server_hlc.clone()).layer(service_fn(empty)));
+/// `middleware/client_server`: the client stamps, the server merges and stamps, the client
+/// merges.
+fn client_server(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let (client_hlc, server_hlc) = (Arc::new(Hlc::new()), Arc::new(Hlc::new()));
+    let server = HlcServerLayer::new(server_hlc.clone()).layer(service_fn(empty));
+    let mut client_server = HlcClientLayer::new(client_hlc.clone()).layer(server);
     group.bench_function("client_server", |b| {
         b.iter(|| {
             let response = call_now(&mut client_server, black_box(Request::new(())));
             assert_eq!(response.status(), StatusCode::OK);
-            assert!(response.headers().contains_key(HLC), "response not stamped");
+            assert!(response.extensions().get::<MergedTimestamp>().is_some());
             black_box(response)
         });
     });
-    group.finish();
-
     // Each request through both layers is a send on one clock and a receive on the other.
     assert!(client_hlc.last() > server_hlc.last(), "causality lost");
+}
+
+fn define(c: &mut Criterion) {
+    let mut group = c.benchmark_group("middleware");
+    let peer = header::encode(Hlc::new().now_with_node());
+    bare(&mut group, &peer);
+    server_layer(&mut group, &peer);
+    client_server(&mut group);
+    group.finish();
 }
 
 criterion_group!(benches, define);

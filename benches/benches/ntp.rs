@@ -8,11 +8,9 @@
 
 use std::hint::black_box;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hlc_core::{PhysicalClock, SystemClock};
 use ntp_sync::server::{answer, ServerParams};
 use ntp_sync::{
     validate_response, Engine, EngineConfig, Estimate, Expected, LocalTimes, NtpTimestamp, Packet,
@@ -108,9 +106,8 @@ fn now_interval(c: &mut Criterion) {
         status: StatusPolicy::default(),
         health_limit: Duration::from_millis(250),
     };
-    let clock: Arc<dyn PhysicalClock> = Arc::new(SystemClock);
-    let true_time = TrueTime::new(Arc::clone(&clock), policy);
-    let now = clock.now_micros() as i64 * 1_000;
+    let true_time = TrueTime::with_system_clock(policy);
+    let now = true_time.local_nanos();
     true_time.publish(Some(Estimate {
         offset_nanos: 250_000,
         radius_nanos: 2 * MS,

@@ -23,7 +23,10 @@ fn main() {
     let received: NodeTimestamp = header.parse().expect("a well-formed header");
     clock_b.advance(Duration::from_micros(300));
     let merged = b.update(received.timestamp).expect("within max offset");
-    println!("b receives     {}  ({merged})", NodeTimestamp::new(merged, b.node_id()));
+    println!(
+        "b receives     {}  ({merged})",
+        NodeTimestamp::new(merged, b.node_id())
+    );
     println!(
         "b's reply is causally after a's message although b's clock is 200 ms behind: {}",
         merged > sent.timestamp

@@ -37,7 +37,10 @@ async fn send(method: Method, url: String, stamp: Option<NodeTimestamp>) -> Resp
     if let Some(stamp) = stamp {
         request = request.header(HLC, header::encode(stamp));
     }
-    let response = client().request(request.body(Empty::new()).unwrap()).await.unwrap();
+    let response = client()
+        .request(request.body(Empty::new()).unwrap())
+        .await
+        .unwrap();
     let (parts, body) = response.into_parts();
     Response::from_parts(parts, body.collect().await.unwrap().to_bytes())
 }
@@ -86,16 +89,25 @@ async fn relay_answers_both_stamps_in_causal_order() {
 async fn skewed_requests_are_refused_unless_the_layers_are_off() {
     let node = start(config(1, 0, None)).await;
     let skewed = NodeTimestamp::new(
-        hlc_core::Timestamp::from_physical_micros(node.node().hlc().now().physical_micros() + 5_000_000),
+        hlc_core::Timestamp::from_physical_micros(
+            node.node().hlc().now().physical_micros() + 5_000_000,
+        ),
         NodeId::new(9),
     );
     let refused = send(Method::GET, format!("{}/time", node.url()), Some(skewed)).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
     assert!(node.node().hlc().last() < skewed.timestamp);
     node.stop().await.unwrap();
 
-    let bare = start(NodeConfig { hlc_layers: false, ..config(1, 0, None) }).await;
+    let bare = start(NodeConfig {
+        hlc_layers: false,
+        ..config(1, 0, None)
+    })
+    .await;
     let accepted = send(Method::GET, format!("{}/time", bare.url()), Some(skewed)).await;
     assert_eq!(accepted.status(), StatusCode::OK);
     assert!(accepted.headers().get(HLC).is_none());
@@ -111,7 +123,10 @@ async fn the_demo_shows_causality_and_both_refusals() {
     assert_eq!(body["peer_status"], 400);
     assert_eq!(body["peer_body"]["type"], "urn:hlc:too-far-ahead");
     let lead = report.beta_clock.physical_micros() - report.alpha_after_refusal.physical_micros();
-    assert!(lead > 1_000_000, "alpha's clock was dragged ahead: lead {lead} us");
+    assert!(
+        lead > 1_000_000,
+        "alpha's clock was dragged ahead: lead {lead} us"
+    );
     let (status, body) = &report.alpha_to_beta;
     assert_eq!(*status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["kind"], "hlc.too_far_ahead");

@@ -58,7 +58,9 @@ fuzz_target!(|data: &[u8]| {
     let mut values = Vec::new();
     for part in data.split(|byte| *byte == b'\n').take(4) {
         // Bytes HTTP cannot carry in a header never reach a server.
-        let Ok(value) = HeaderValue::from_bytes(part) else { return };
+        let Ok(value) = HeaderValue::from_bytes(part) else {
+            return;
+        };
         values.push(value);
     }
     let mut request = Request::new(());
@@ -82,7 +84,11 @@ fuzz_target!(|data: &[u8]| {
         }
         None => {
             assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-            assert_eq!(stamp.timestamp.as_u64(), before.as_u64() + 1, "the clock moved");
+            assert_eq!(
+                stamp.timestamp.as_u64(),
+                before.as_u64() + 1,
+                "the clock moved"
+            );
         }
     }
 });

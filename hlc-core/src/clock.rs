@@ -131,7 +131,9 @@ impl PhysicalClock for CachedClock {
     #[inline]
     fn now_micros(&self) -> u64 {
         // Only the value itself is published; nothing else is ordered by it.
-        self.shared.micros.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared
+            .micros
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -143,7 +145,8 @@ pub struct CachedClockRefresher {
 
 impl std::fmt::Debug for CachedClockRefresher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedClockRefresher").finish_non_exhaustive()
+        f.debug_struct("CachedClockRefresher")
+            .finish_non_exhaustive()
     }
 }
 

@@ -61,8 +61,6 @@ pub mod wire;
 
 #[cfg(feature = "chrono")]
 mod chrono_impls;
-#[cfg(test)]
-mod hlc_tests;
 
 #[cfg(any(test, feature = "test-util"))]
 pub use clock::ManualClock;

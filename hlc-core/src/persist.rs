@@ -92,7 +92,10 @@ impl UpperBoundStore for FileUpperBound {
 fn corrupt(path: &Path) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("{} does not hold a decimal microsecond bound", path.display()),
+        format!(
+            "{} does not hold a decimal microsecond bound",
+            path.display()
+        ),
     )
 }
 
@@ -104,7 +107,14 @@ mod tests {
     fn corrupt_files_are_errors_not_zero() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileUpperBound::new(dir.path().join("b"));
-        for junk in ["", "\n", "12a\n", "-5\n", "99999999999999999999999\n", " 5\n"] {
+        for junk in [
+            "",
+            "\n",
+            "12a\n",
+            "-5\n",
+            "99999999999999999999999\n",
+            " 5\n",
+        ] {
             fs::write(store.path(), junk).unwrap();
             let err = store.load().unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{junk:?}");

@@ -194,7 +194,9 @@ mod tests {
             SAMPLE.replace('-', "").into_bytes(),
             SAMPLE.replacen('-', "+", 1).into_bytes(),
             "00-0006412b3c4d5003-00000000000000é".as_bytes().to_vec(),
-            "00-0006412b3c4d5003-00000000000000\u{0}1".as_bytes().to_vec(),
+            "00-0006412b3c4d5003-00000000000000\u{0}1"
+                .as_bytes()
+                .to_vec(),
             "00-0x06412b3c4d5003-00000000000000a1".as_bytes().to_vec(),
             "ff-0006412b3c4d5003-00000000000000a1".as_bytes().to_vec(),
             vec![0xff; 36],

@@ -79,15 +79,25 @@ fn two_threads_stamping() {
 
 #[test]
 fn two_threads_mixing_now_and_update() {
-    check(&[&[Op::Now, Op::Update(3), Op::Now], &[Op::Update(1), Op::Now]]);
+    check(&[
+        &[Op::Now, Op::Update(3), Op::Now],
+        &[Op::Update(1), Op::Now],
+    ]);
 }
 
 #[test]
 fn two_threads_with_the_physical_clock_moving_both_ways() {
-    check(&[&[Op::Now, Op::Tick(5), Op::Now], &[Op::Now, Op::Tick(-10), Op::Now]]);
+    check(&[
+        &[Op::Now, Op::Tick(5), Op::Now],
+        &[Op::Now, Op::Tick(-10), Op::Now],
+    ]);
 }
 
 #[test]
 fn three_threads_mixing_now_and_update() {
-    check(&[&[Op::Now, Op::Now], &[Op::Update(2), Op::Now], &[Op::Now, Op::Update(1)]]);
+    check(&[
+        &[Op::Now, Op::Now],
+        &[Op::Update(2), Op::Now],
+        &[Op::Now, Op::Update(1)],
+    ]);
 }

@@ -12,7 +12,10 @@ const MAX_OFFSET_MICROS: u64 = 500_000;
 enum Step {
     Now,
     /// A remote timestamp this far from the local physical clock (µs, may be negative).
-    Update { lead: i64, logical: u16 },
+    Update {
+        lead: i64,
+        logical: u16,
+    },
     Advance(u64),
     Rewind(u64),
 }

@@ -44,5 +44,8 @@ fn a_corrupt_bound_file_fails_the_build_instead_of_starting_from_zero() {
         .persist_upper_bound(FileUpperBound::new(&path), Duration::from_secs(1))
         .build();
     let err = result.unwrap_err().to_string();
-    assert!(err.contains("does not hold a decimal microsecond bound"), "{err}");
+    assert!(
+        err.contains("does not hold a decimal microsecond bound"),
+        "{err}"
+    );
 }

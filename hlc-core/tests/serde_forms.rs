@@ -3,7 +3,10 @@
 use hlc_core::{NodeId, NodeTimestamp, Timestamp};
 
 fn sample() -> NodeTimestamp {
-    NodeTimestamp::new(Timestamp::from_u64(0x0006_412b_3c4d_5003), NodeId::new(0xa1))
+    NodeTimestamp::new(
+        Timestamp::from_u64(0x0006_412b_3c4d_5003),
+        NodeId::new(0xa1),
+    )
 }
 
 #[test]
@@ -19,9 +22,13 @@ fn json_uses_the_text_forms() {
     );
     let ts_json = serde_json::to_string(&stamp.timestamp).unwrap();
     assert_eq!(ts_json, format!("\"{}\"", stamp.timestamp));
-    let back: NodeTimestamp = serde_json::from_str(&serde_json::to_string(&stamp).unwrap()).unwrap();
+    let back: NodeTimestamp =
+        serde_json::from_str(&serde_json::to_string(&stamp).unwrap()).unwrap();
     assert_eq!(back, stamp);
-    assert_eq!(serde_json::from_str::<Timestamp>(&ts_json).unwrap(), stamp.timestamp);
+    assert_eq!(
+        serde_json::from_str::<Timestamp>(&ts_json).unwrap(),
+        stamp.timestamp
+    );
 }
 
 #[test]
@@ -41,12 +48,21 @@ fn bincode_1_3_round_trips_with_the_compact_forms() {
     // A length prefix (u64) and the 16 sortable bytes.
     assert_eq!(bytes.len(), 8 + 16);
     assert_eq!(&bytes[8..], &stamp.to_bytes());
-    assert_eq!(bincode::deserialize::<NodeTimestamp>(&bytes).unwrap(), stamp);
+    assert_eq!(
+        bincode::deserialize::<NodeTimestamp>(&bytes).unwrap(),
+        stamp
+    );
     let ts_bytes = bincode::serialize(&stamp.timestamp).unwrap();
     assert_eq!(ts_bytes, stamp.timestamp.as_u64().to_le_bytes());
-    assert_eq!(bincode::deserialize::<Timestamp>(&ts_bytes).unwrap(), stamp.timestamp);
+    assert_eq!(
+        bincode::deserialize::<Timestamp>(&ts_bytes).unwrap(),
+        stamp.timestamp
+    );
     let node_bytes = bincode::serialize(&stamp.node).unwrap();
-    assert_eq!(bincode::deserialize::<NodeId>(&node_bytes).unwrap(), stamp.node);
+    assert_eq!(
+        bincode::deserialize::<NodeId>(&node_bytes).unwrap(),
+        stamp.node
+    );
 }
 
 #[test]

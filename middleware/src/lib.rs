@@ -39,12 +39,14 @@
 //!
 //! # Features
 //!
-//! - `axum`: extractors for [`MergedTimestamp`] and [`PeerTimestamp`] (module [`axum`]).
-//! - `hyper`: a hyper-util client with the client layer (module [`hyper`]).
-//! - `tonic`: client-side refusals as `tonic::Status` (module [`tonic`]).
-//! - `reqwest`: a `reqwest_middleware::Middleware` (module [`reqwest`]).
+//! None is on by default; each adds a module of the same name.
+//!
+//! - `axum`: extractors for [`MergedTimestamp`] and [`PeerTimestamp`] (`hlc_middleware::axum`).
+//! - `hyper`: a hyper-util client with the client layer (`hlc_middleware::hyper`).
+//! - `tonic`: client-side refusals as `tonic::Status` (`hlc_middleware::tonic`).
+//! - `reqwest`: a `reqwest_middleware::Middleware` (`hlc_middleware::reqwest`).
 //! - `opentelemetry`: a `TextMapPropagator` for the `hlc` field, span attributes and metrics
-//!   (module [`opentelemetry`]).
+//!   (`hlc_middleware::opentelemetry`).
 //!
 //! The layers themselves need none of these: they work with any `http`-based tower stack,
 //! hyper and tonic servers included.

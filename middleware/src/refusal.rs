@@ -171,28 +171,32 @@ fn problem_json(refusal: &Refusal, status: StatusCode) -> serde_json::Value {
         "status": status.as_u16(),
         "detail": refusal.to_string(),
     });
-    if let Refusal::TooFarAhead {
-        peer,
-        error:
-            UpdateError::TooFarAhead {
-                remote,
-                local,
-                max_offset,
-            },
-    } = refusal
-    {
-        body["remote_timestamp"] = peer.to_string().into();
-        body["remote_time"] = remote.to_string().into();
-        body["local_time"] = local.to_string().into();
-        body["max_offset_us"] = u64::try_from(max_offset.as_micros())
-            .unwrap_or(u64::MAX)
-            .into();
-        body["lead_us"] = remote
-            .physical_micros()
-            .saturating_sub(local.physical_micros())
-            .into();
+    if let Refusal::TooFarAhead { peer, error } = refusal {
+        add_times(&mut body, peer, error);
     }
     body
+}
+
+/// The members naming both times and the bound (see `HEADER.md`).
+fn add_times(body: &mut serde_json::Value, peer: &NodeTimestamp, error: &UpdateError) {
+    let UpdateError::TooFarAhead {
+        remote,
+        local,
+        max_offset,
+    } = error
+    else {
+        return;
+    };
+    let lead = remote
+        .physical_micros()
+        .saturating_sub(local.physical_micros());
+    body["remote_timestamp"] = peer.to_string().into();
+    body["remote_time"] = remote.to_string().into();
+    body["local_time"] = local.to_string().into();
+    body["max_offset_us"] = u64::try_from(max_offset.as_micros())
+        .unwrap_or(u64::MAX)
+        .into();
+    body["lead_us"] = lead.into();
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! It does what [`HlcClient`](crate::HlcClient) does: stamps each request, merges each
 //! response's header, and puts [`PeerTimestamp`](crate::PeerTimestamp) and
 //! [`MergedTimestamp`](crate::MergedTimestamp) into the response's extensions. A refused
-//! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`]; the clock
+//! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`](crate::Refusal); the clock
 //! is left as it was.
 //!
 //! ```

@@ -6,7 +6,7 @@
 //! malformed header gets 3, INVALID_ARGUMENT. Handlers read the stamps from the request
 //! extensions, which tonic carries over: `request.extensions().get::<MergedTimestamp>()`.
 //!
-//! On the client, [`client_layer`] is [`HlcClientLayer`](crate::HlcClientLayer) with its
+//! On the client, [`client_layer`] is [`HlcClientLayer`] with its
 //! errors mapped by [`status`]: a response stamped too far ahead becomes FAILED_PRECONDITION.
 //!
 //! ```no_run

@@ -137,6 +137,12 @@ impl Discipline {
             self.last_estimate = Some((now_nanos, offset_nanos));
             return Ok(DisciplineAction::Stepped { offset_nanos });
         };
+        Ok(self.slew(current, now_nanos, offset_nanos))
+    }
+
+    /// Starts slewing from the correction in force towards `offset_nanos`, as fast as the
+    /// 500 ppm limit allows once the frequency compensation has taken its share.
+    fn slew(&mut self, current: Correction, now_nanos: i64, offset_nanos: i64) -> DisciplineAction {
         let frequency_ppb = self.next_frequency(current.frequency_ppb, now_nanos, offset_nanos);
         let base_nanos = current.at(now_nanos);
         let error_nanos = offset_nanos.saturating_sub(base_nanos);
@@ -149,10 +155,10 @@ impl Discipline {
             slew_nanos: error_nanos,
             slew_duration_nanos: duration,
         });
-        Ok(DisciplineAction::Slewing {
+        DisciplineAction::Slewing {
             error_nanos,
             over: Duration::from_nanos(duration.max(0) as u64),
-        })
+        }
     }
 
     fn check_threshold(&self, offset_nanos: i64) -> Result<(), DisciplineError> {

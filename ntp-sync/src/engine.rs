@@ -140,6 +140,26 @@ impl Evaluation {
     }
 }
 
+/// The votes of one evaluation: the candidates' intervals, which source each came from, how
+/// many sources are still undecided, and every source's state so far.
+struct Ballot {
+    candidates: Vec<Candidate>,
+    source_of: Vec<usize>,
+    undecided: usize,
+    states: Vec<SourceState>,
+}
+
+impl Ballot {
+    fn with_capacity(sources: usize) -> Self {
+        Self {
+            candidates: Vec::with_capacity(sources),
+            source_of: Vec::with_capacity(sources),
+            undecided: 0,
+            states: Vec::with_capacity(sources),
+        }
+    }
+}
+
 /// The sources of one client and the selection over them.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -216,61 +236,52 @@ impl Engine {
 
     /// Selects among the sources at local time `now_nanos` and combines the survivors.
     pub fn evaluate(&self, now_nanos: i64) -> Evaluation {
-        let mut states: Vec<SourceState> = Vec::with_capacity(self.sources.len());
-        let mut candidates = Vec::with_capacity(self.sources.len());
-        let mut candidate_of = Vec::with_capacity(self.sources.len());
-        let mut undecided = 0;
-        for source in &self.sources {
+        let mut ballot = self.ballot(now_nanos);
+        let outcome = match ballot.candidates.len() {
+            0 if ballot.undecided == 0 => Outcome::NoSources,
+            n if n < self.config.min_sources.max(1) => Outcome::Undecided,
+            _ => self.combine(&mut ballot, now_nanos),
+        };
+        Evaluation {
+            outcome,
+            states: ballot.states,
+        }
+    }
+
+    /// Every source's vote: its interval, or why it has none.
+    fn ballot(&self, now_nanos: i64) -> Ballot {
+        let mut ballot = Ballot::with_capacity(self.sources.len());
+        for (index, source) in self.sources.iter().enumerate() {
             match self.candidate(source, now_nanos) {
                 Ok(candidate) => {
-                    candidate_of.push(states.len());
-                    candidates.push(candidate);
-                    states.push(SourceState::Falseticker);
+                    ballot.source_of.push(index);
+                    ballot.candidates.push(candidate);
+                    ballot.states.push(SourceState::Falseticker);
                 }
                 Err(reason) => {
-                    undecided += usize::from(reason.is_undecided());
-                    states.push(SourceState::Unusable(reason));
+                    ballot.undecided += usize::from(reason.is_undecided());
+                    ballot.states.push(SourceState::Unusable(reason));
                 }
             }
         }
-        let outcome = match candidates.len() {
-            0 if undecided == 0 => Outcome::NoSources,
-            n if n < self.config.min_sources.max(1) => Outcome::Undecided,
-            _ => self.combine(
-                &candidates,
-                undecided,
-                &candidate_of,
-                &mut states,
-                now_nanos,
-            ),
-        };
-        Evaluation { outcome, states }
+        ballot
     }
 
-    fn combine(
-        &self,
-        candidates: &[Candidate],
-        undecided: usize,
-        candidate_of: &[usize],
-        states: &mut [SourceState],
-        now_nanos: i64,
-    ) -> Outcome {
-        let selection = select_with_undecided(candidates, undecided);
+    fn combine(&self, ballot: &mut Ballot, now_nanos: i64) -> Outcome {
+        let selection = select_with_undecided(&ballot.candidates, ballot.undecided);
         let Some(combined) = selection.combined else {
-            return match undecided {
+            return match ballot.undecided {
                 0 => Outcome::NoMajority,
                 _ => Outcome::Undecided,
             };
         };
         let mut newest_sample_nanos = i64::MIN;
-        for (verdict, &index) in selection.verdicts.iter().zip(candidate_of) {
+        for (verdict, &index) in selection.verdicts.iter().zip(&ballot.source_of) {
             if *verdict == Verdict::Survivor {
-                states[index] = SourceState::Combined;
-                let taken = self.sources[index]
-                    .filter()
-                    .best()
-                    .map(|s| s.taken_at_nanos);
-                newest_sample_nanos = newest_sample_nanos.max(taken.unwrap_or(i64::MIN));
+                ballot.states[index] = SourceState::Combined;
+                let best = self.sources[index].filter().best();
+                newest_sample_nanos =
+                    newest_sample_nanos.max(best.map_or(i64::MIN, |s| s.taken_at_nanos));
             }
         }
         Outcome::Agreed(Estimate {

@@ -55,6 +55,23 @@ pub async fn query_with_clock(
     options: QueryOptions,
     clock: Arc<dyn PhysicalClock>,
 ) -> QueryReport {
+    let engine = Arc::new(Mutex::new(query_engine(servers, options)));
+    let mut burst = tokio::task::JoinSet::new();
+    for (index, server) in servers.iter().enumerate() {
+        let (engine, clock, server) = (Arc::clone(&engine), Arc::clone(&clock), server.clone());
+        burst.spawn(async move { poll_server(&engine, index, &server, &*clock, options).await });
+    }
+    while burst.join_next().await.is_some() {}
+    let at_nanos = local_nanos(&*clock);
+    let (evaluation, sources) = lock(&engine).report(at_nanos);
+    QueryReport {
+        evaluation,
+        sources,
+        at_nanos,
+    }
+}
+
+fn query_engine(servers: &[String], options: QueryOptions) -> Engine {
     let poll = PollConfig {
         timeout: options.timeout,
         ..PollConfig::default()
@@ -69,20 +86,7 @@ pub async fn query_with_clock(
     for server in servers {
         engine.add_source(server.clone(), None);
     }
-    let engine = Arc::new(Mutex::new(engine));
-    let mut burst = tokio::task::JoinSet::new();
-    for (index, server) in servers.iter().enumerate() {
-        let (engine, clock, server) = (Arc::clone(&engine), Arc::clone(&clock), server.clone());
-        burst.spawn(async move { poll_server(&engine, index, &server, &*clock, options).await });
-    }
-    while burst.join_next().await.is_some() {}
-    let at_nanos = local_nanos(&*clock);
-    let (evaluation, sources) = lock(&engine).report(at_nanos);
-    QueryReport {
-        evaluation,
-        sources,
-        at_nanos,
-    }
+    engine
 }
 
 async fn poll_server(

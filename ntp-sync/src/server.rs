@@ -57,11 +57,27 @@ pub fn answer(
     if request.mode != MODE_CLIENT || !(1..=4).contains(&request.version) {
         return None;
     }
+    let mut response = response_to(&request, receive_nanos, transmit_nanos, params);
+    if let Some(code) = params.kiss {
+        // RFC 5905 §7.4: stratum 0 and the code in the reference id; LI 3 as chrony sends.
+        response.stratum = 0;
+        response.leap = LeapIndicator::Unsynchronised;
+        response.reference_id = code.to_reference_id();
+    }
+    Some(response.encode())
+}
+
+fn response_to(
+    request: &Packet,
+    receive_nanos: i64,
+    transmit_nanos: i64,
+    params: &ServerParams,
+) -> Packet {
     let origin = match params.spoof_origin {
         true => NtpTimestamp::from_bits(!request.transmit.to_bits()),
         false => request.transmit,
     };
-    let mut response = Packet {
+    Packet {
         leap: params.leap,
         version: request.version,
         mode: MODE_SERVER,
@@ -76,14 +92,7 @@ pub fn answer(
         origin,
         receive: NtpTimestamp::from_unix_nanos(receive_nanos),
         transmit: NtpTimestamp::from_unix_nanos(transmit_nanos),
-    };
-    if let Some(code) = params.kiss {
-        // RFC 5905 §7.4: stratum 0 and the code in the reference id; LI 3 as chrony sends.
-        response.stratum = 0;
-        response.leap = LeapIndicator::Unsynchronised;
-        response.reference_id = code.to_reference_id();
     }
-    Some(response.encode())
 }
 
 #[cfg(test)]

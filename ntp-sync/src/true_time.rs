@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hlc_core::{PhysicalClock, Timestamp};
+use hlc_core::{PhysicalClock, SystemClock, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::estimate::{Estimate, Status, StatusPolicy};
@@ -98,12 +98,18 @@ pub struct TrueTime {
 }
 
 struct Shared {
-    /// `[has_estimate, at, offset, radius, newest_sample]` (nanoseconds), the i64s as bits.
+    /// The read path, in microseconds: `[at, earliest_offset, latest_offset, newest_sample]`
+    /// with the offsets already rounded outwards; `at == 0` means no estimate.
+    bounds: SeqCell<4>,
+    /// The estimate as published, in nanoseconds, for [`TrueTime::estimate`].
     estimate: SeqCell<5>,
     clock: Arc<dyn PhysicalClock>,
-    drift_ppb: i64,
-    free_running_after_nanos: i64,
-    void_after_nanos: i64,
+    /// `clock` is the system clock: read it inline rather than through the trait object.
+    system_clock: bool,
+    /// The drift bound as a 32.32 fixed-point fraction, rounded up.
+    drift_per_micro_q32: u64,
+    free_running_after_micros: i64,
+    void_after_micros: i64,
     policy: ReadPolicy,
 }
 
@@ -115,19 +121,31 @@ impl std::fmt::Debug for TrueTime {
     }
 }
 
-fn nanos(duration: Duration) -> i64 {
-    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl TrueTime {
     /// A handle with no estimate yet, reading local time from `clock`.
     pub fn new(clock: Arc<dyn PhysicalClock>, policy: ReadPolicy) -> Self {
+        Self::build(clock, false, policy)
+    }
+
+    /// A handle with no estimate yet on the system clock, which it reads inline: the
+    /// cheapest [`now_interval`](Self::now_interval).
+    pub fn with_system_clock(policy: ReadPolicy) -> Self {
+        Self::build(Arc::new(SystemClock), true, policy)
+    }
+
+    fn build(clock: Arc<dyn PhysicalClock>, system_clock: bool, policy: ReadPolicy) -> Self {
         let shared = Shared {
+            bounds: SeqCell::new([0; 4]),
             estimate: SeqCell::new([0; 5]),
             clock,
-            drift_ppb: policy.drift_ppb,
-            free_running_after_nanos: nanos(policy.status.free_running_after),
-            void_after_nanos: nanos(policy.status.void_after),
+            system_clock,
+            drift_per_micro_q32: drift_q32(policy.drift_ppb),
+            free_running_after_micros: micros(policy.status.free_running_after),
+            void_after_micros: micros(policy.status.void_after),
             policy,
         };
         Self {
@@ -137,17 +155,33 @@ impl TrueTime {
 
     /// Publishes a new estimate, or withdraws it with `None`.
     pub fn publish(&self, estimate: Option<Estimate>) {
-        let words = match estimate {
-            Some(e) => [
-                1,
-                e.at_nanos as u64,
-                e.offset_nanos as u64,
-                e.radius_nanos as u64,
-                e.newest_sample_nanos as u64,
-            ],
-            None => [0; 5],
+        let Some(e) = estimate else {
+            self.shared.bounds.store([0; 4]);
+            self.shared.estimate.store([0; 5]);
+            return;
         };
-        self.shared.estimate.store(words);
+        let low = e
+            .offset_nanos
+            .saturating_sub(e.radius_nanos)
+            .div_euclid(1_000);
+        let high = e
+            .offset_nanos
+            .saturating_add(e.radius_nanos)
+            .saturating_add(999)
+            .div_euclid(1_000);
+        // The anchor rounds down, so the interval only ever grows with the rounding.
+        let at = e.at_nanos.div_euclid(1_000).max(1);
+        let newest = e.newest_sample_nanos.div_euclid(1_000);
+        let bounds = [at, low, high, newest];
+        self.shared.bounds.store(bounds.map(|word| word as u64));
+        let (at, offset, radius, newest) = (
+            e.at_nanos,
+            e.offset_nanos,
+            e.radius_nanos,
+            e.newest_sample_nanos,
+        );
+        let words = [1, at, offset, radius, newest];
+        self.shared.estimate.store(words.map(|word| word as u64));
     }
 
     /// The estimate in force, if any (possibly void; see [`TrueTime::now_interval`]).
@@ -173,31 +207,40 @@ impl TrueTime {
 
     /// Local time in nanoseconds since the Unix epoch.
     pub fn local_nanos(&self) -> i64 {
-        (self.shared.clock.now_micros() as i64).saturating_mul(1_000)
+        (self.local_micros() as i64).saturating_mul(1_000)
     }
 
-    /// The interval that contains true time now.
+    #[inline]
+    fn local_micros(&self) -> u64 {
+        match self.shared.system_clock {
+            true => SystemClock.now_micros(),
+            false => self.shared.clock.now_micros(),
+        }
+    }
+
+    /// The interval that contains true time now: one clock read, four atomic loads and a
+    /// little integer arithmetic, all in microseconds.
     #[inline]
     pub fn now_interval(&self) -> TimeInterval {
-        let now = self.local_nanos();
         let shared = &*self.shared;
-        let [has, at, offset, radius, newest] = shared.estimate.load();
-        let freshness = now.saturating_sub(newest as i64);
-        if has == 0 || freshness >= shared.void_after_nanos {
+        let now = self.local_micros() as i64;
+        let [at, low, high, newest] = shared.bounds.load().map(|word| word as i64);
+        let freshness = now.saturating_sub(newest);
+        if at == 0 || freshness >= shared.void_after_micros {
             return TimeInterval::unbounded();
         }
-        // Grows at the drift bound, rounded up.
-        let age = now.saturating_sub(at as i64).max(0);
-        let growth = age.saturating_mul(shared.drift_ppb) / 1_000_000_000 + 1;
-        let radius = (radius as i64).saturating_add(growth);
-        let centre = now.saturating_add(offset as i64);
-        let status = match freshness >= shared.free_running_after_nanos {
+        // The bound widens at the drift bound with the estimate's age, rounded up; a multiply
+        // and a shift rather than a division, since this is the hot path.
+        let age = (now - at).max(0) as u64;
+        let growth = (age.saturating_mul(shared.drift_per_micro_q32) >> 32) as i64 + 1;
+        let status = match freshness >= shared.free_running_after_micros {
             true => Status::FreeRunning,
             false => Status::Synchronised,
         };
         TimeInterval {
-            earliest: micros_floor(centre.saturating_sub(radius)),
-            latest: micros_ceil(centre.saturating_add(radius)),
+            // Microseconds since 1970 plus offsets within ±2^62: no overflow.
+            earliest: micros_timestamp(now + low - growth),
+            latest: micros_timestamp(now + high + growth),
             status,
         }
     }
@@ -217,12 +260,14 @@ impl TrueTime {
     }
 }
 
-fn micros_floor(nanos: i64) -> Timestamp {
-    Timestamp::from_physical_micros(nanos.max(0) as u64 / 1_000)
+/// `ppb / 10^9` as a 32.32 fixed-point number, rounded up.
+fn drift_q32(ppb: i64) -> u64 {
+    let ppb = u64::try_from(ppb).unwrap_or(0).min(1_000_000_000);
+    (ppb << 32).div_ceil(1_000_000_000)
 }
 
-fn micros_ceil(nanos: i64) -> Timestamp {
-    Timestamp::from_physical_micros((nanos.max(0) as u64).div_ceil(1_000))
+fn micros_timestamp(micros: i64) -> Timestamp {
+    Timestamp::from_physical_micros(micros.max(0) as u64)
 }
 
 #[cfg(test)]

@@ -62,7 +62,9 @@ async fn relay(State(node): State<Arc<Node>>) -> Response {
     let uri = format!("{}/time", peer.to_string().trim_end_matches('/'));
     let answer = match uri.parse() {
         Ok(uri) => node.peer.get(uri).await,
-        Err(error) => Err(RelayError::Transport(format!("bad peer url {uri}: {error}"))),
+        Err(error) => Err(RelayError::Transport(format!(
+            "bad peer url {uri}: {error}"
+        ))),
     };
     match answer {
         Ok(answer) if answer.status == StatusCode::OK => relayed(&node, answer),

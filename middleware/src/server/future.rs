@@ -31,8 +31,9 @@ pin_project! {
             // `None` for skipped requests, which are not stamped.
             stamp_with: Option<Arc<ServerConfig<C>>>,
         },
+        // Boxed: refusals are rare, and the unboxed response would make every future larger.
         Refused {
-            response: Option<Response<Bytes>>,
+            response: Option<Box<Response<Bytes>>>,
         },
     }
 }
@@ -47,7 +48,7 @@ impl<F, C> ResponseFuture<F, C> {
     pub(crate) fn refused(response: Response<Bytes>) -> Self {
         Self {
             state: State::Refused {
-                response: Some(response),
+                response: Some(Box::new(response)),
             },
         }
     }
@@ -71,7 +72,7 @@ where
             }
             StateProj::Refused { response } => {
                 let response = response.take().expect("polled after completion");
-                Poll::Ready(Ok(response.map(HlcBody::refusal)))
+                Poll::Ready(Ok((*response).map(HlcBody::refusal)))
             }
         }
     }

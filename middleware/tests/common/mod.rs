@@ -15,6 +15,9 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tower::Service;
 
+use hlc_middleware::HlcBody;
+use http_body_util::BodyExt;
+
 /// 2023-11-14T22:13:20Z in microseconds.
 pub const START: u64 = 1_700_000_000_000_000;
 /// The default max offset, 500 ms, in microseconds.
@@ -77,4 +80,14 @@ where
         }
     });
     address
+}
+
+/// The body of a refusal (or any JSON answer) as JSON.
+pub async fn body_json<B>(response: Response<HlcBody<B>>) -> serde_json::Value
+where
+    B: http_body::Body<Data = bytes::Bytes>,
+    B::Error: std::fmt::Debug,
+{
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes).unwrap()
 }

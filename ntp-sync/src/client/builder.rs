@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hlc_core::{PhysicalClock, SystemClock, DEFAULT_MAX_OFFSET};
+use hlc_core::{PhysicalClock, DEFAULT_MAX_OFFSET};
 
 use super::poller::{poll_source, watch_status};
 use super::state::Shared;
@@ -32,7 +32,8 @@ pub enum BuildError {
 pub struct NtpClientBuilder {
     servers: Vec<String>,
     config: EngineConfig,
-    clock: Arc<dyn PhysicalClock>,
+    /// `None`: the system clock.
+    clock: Option<Arc<dyn PhysicalClock>>,
     panic_threshold: Duration,
     max_offset: Duration,
     health_share: f64,
@@ -43,7 +44,7 @@ impl Default for NtpClientBuilder {
         Self {
             servers: Vec::new(),
             config: EngineConfig::default(),
-            clock: Arc::new(SystemClock),
+            clock: None,
             panic_threshold: DEFAULT_PANIC_THRESHOLD,
             max_offset: DEFAULT_MAX_OFFSET,
             health_share: 0.5,
@@ -136,7 +137,7 @@ impl NtpClientBuilder {
 
     /// The local clock the offset is measured against (default the system clock).
     pub fn clock(mut self, clock: impl PhysicalClock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -192,11 +193,12 @@ impl NtpClientBuilder {
             status: self.config.status,
             health_limit: self.max_offset.mul_f64(self.health_share),
         };
-        let true_time = TrueTime::new(Arc::clone(&self.clock), policy);
-        let corrected = CorrectedClock::new(
-            Arc::clone(&self.clock),
-            Discipline::new(self.panic_threshold),
-        );
+        let true_time = match self.clock {
+            Some(clock) => TrueTime::new(clock, policy),
+            None => TrueTime::with_system_clock(policy),
+        };
+        let local = Arc::clone(true_time.local_clock());
+        let corrected = CorrectedClock::new(local, Discipline::new(self.panic_threshold));
         let shared = Arc::new(Shared::new(engine, true_time, corrected));
         let mut tasks: Vec<_> = (0..self.servers.len())
             .map(|index| runtime.spawn(poll_source(Arc::clone(&shared), index)))

@@ -1,6 +1,7 @@
 //! The client's tasks: one per server, polling on the engine's schedule, and a watchdog that
 //! refreshes the status when it changes with time alone (free-running, then void).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,45 +31,47 @@ pub(crate) async fn poll_source(shared: Arc<Shared>, index: usize) {
 }
 
 async fn poll(shared: &Shared, index: usize, socket: &mut Option<UdpSocket>) {
-    let (name, known, timeout) = {
+    let timeout = lock(&shared.engine).config().poll.timeout;
+    let address = match address(shared, index).await {
+        Ok(address) => address,
+        Err(failure) => return fail(shared, index, failure),
+    };
+    let socket = match bound(socket, address).await {
+        Ok(socket) => socket,
+        Err(failure) => return fail(shared, index, failure),
+    };
+    let clock = &*shared.clock;
+    if let Err(failure) = poll_once(socket, &shared.engine, index, address, clock, timeout).await {
+        tracing::debug!(target: "ntp_sync", %address, %failure, "poll failed");
+    }
+}
+
+/// The source's address, resolving its name the first time (and after every failure).
+async fn address(shared: &Shared, index: usize) -> Result<SocketAddr, PollFailure> {
+    let (name, known) = {
         let engine = lock(&shared.engine);
         let source = &engine.sources()[index];
-        (
-            source.name().to_owned(),
-            source.address(),
-            engine.config().poll.timeout,
-        )
+        (source.name().to_owned(), source.address())
     };
-    let address = match known {
-        Some(address) => address,
-        None => match resolve(&name).await {
-            Ok(address) => {
-                lock(&shared.engine).source_mut(index).set_address(address);
-                address
-            }
-            Err(failure) => return fail(shared, index, failure),
-        },
-    };
+    if let Some(address) = known {
+        return Ok(address);
+    }
+    let address = resolve(&name).await?;
+    lock(&shared.engine).source_mut(index).set_address(address);
+    Ok(address)
+}
+
+/// The source's socket, bound on first use.
+async fn bound(
+    socket: &mut Option<UdpSocket>,
+    server: SocketAddr,
+) -> Result<&UdpSocket, PollFailure> {
     if socket.is_none() {
-        match socket_for(address).await {
-            Ok(bound) => *socket = Some(bound),
-            Err(failure) => return fail(shared, index, failure),
-        }
+        *socket = Some(socket_for(server).await?);
     }
-    if let Some(socket) = socket {
-        let polled = poll_once(
-            socket,
-            &shared.engine,
-            index,
-            address,
-            &*shared.clock,
-            timeout,
-        )
-        .await;
-        if let Err(failure) = polled {
-            tracing::debug!(target: "ntp_sync", server = %name, %failure, "poll failed");
-        }
-    }
+    socket
+        .as_ref()
+        .ok_or_else(|| PollFailure::Io("socket unavailable".to_owned()))
 }
 
 fn fail(shared: &Shared, index: usize, failure: PollFailure) {

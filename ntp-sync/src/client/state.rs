@@ -157,10 +157,10 @@ fn log_changes(published: &mut Published, status: Status, sources: &[SourceRepor
         }
         match &source.state {
             SourceState::Combined => {
-                tracing::info!(target: "ntp_sync", server = %source.server, "source combined")
+                tracing::info!(target: "ntp_sync", server = %source.server, "source combined");
             }
             SourceState::Falseticker => {
-                tracing::warn!(target: "ntp_sync", server = %source.server, "source is a falseticker")
+                tracing::warn!(target: "ntp_sync", server = %source.server, "source is a falseticker");
             }
             SourceState::Unusable(reason) => {
                 tracing::warn!(target: "ntp_sync", server = %source.server, %reason, "source unusable");

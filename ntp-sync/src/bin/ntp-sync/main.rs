@@ -18,7 +18,7 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     // Whatever happens, one line on stderr, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("ntp-sync: internal error: {info}")
+        eprintln!("ntp-sync: internal error: {info}");
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -75,7 +75,10 @@ fn max_offset_boundary_is_inclusive_to_the_microsecond() {
     );
     let message = err.to_string();
     assert!(message.contains("500001us ahead"), "{message}");
-    assert!(message.contains("2023-11-14T22:13:20.000000Z#0"), "{message}");
+    assert!(
+        message.contains("2023-11-14T22:13:20.000000Z#0"),
+        "{message}"
+    );
     assert!(message.contains("500000us"), "{message}");
 }
 

@@ -1,0 +1,126 @@
+//! The demo: two `hlc_node`s in this process, one skewed beyond the max offset, and what
+//! happens when they talk. `examples/demo.rs` prints the [`DemoReport`]; the tests check it.
+
+mod report;
+
+use std::io;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hlc_core::{Hlc, NodeId, NodeTimestamp};
+use hlc_middleware::header::{self, HLC};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use tokio::net::TcpListener;
+
+use crate::node::{NodeConfig, RunningNode, TimeAnswer};
+
+pub use report::DemoReport;
+
+/// How far beta's clock runs ahead: four times the max offset.
+pub const BETA_SKEW_MS: i64 = 2_000;
+/// The max offset of both nodes.
+pub const MAX_OFFSET: Duration = Duration::from_millis(500);
+
+type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+
+/// Starts alpha (true time) and beta (2 s ahead), each the other's peer, walks through the
+/// story, stops both and returns what happened.
+///
+/// # Errors
+/// When a loopback socket cannot be bound, or a request fails in transport.
+pub async fn run() -> io::Result<DemoReport> {
+    let (alpha_listener, beta_listener) = (bind().await?, bind().await?);
+    let url = |listener: &TcpListener| listener.local_addr().map(|a| format!("http://{a}"));
+    let (alpha_url, beta_url) = (url(&alpha_listener)?, url(&beta_listener)?);
+    let alpha = RunningNode::spawn(alpha_listener, config(1, 0, &beta_url))?;
+    let beta = RunningNode::spawn(beta_listener, config(2, BETA_SKEW_MS, &alpha_url))?;
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+
+    let causal_chain = causal_chain(&client, &alpha_url).await?;
+    let beta_to_alpha = post_json(&client, &format!("{beta_url}/relay")).await?;
+    let alpha_after_refusal = alpha.node().hlc().last();
+    let beta_clock = beta.node().hlc().now();
+    let alpha_to_beta = post_json(&client, &format!("{alpha_url}/relay")).await?;
+
+    alpha.stop().await?;
+    beta.stop().await?;
+    Ok(DemoReport {
+        urls: [alpha_url, beta_url],
+        causal_chain,
+        beta_to_alpha,
+        alpha_after_refusal,
+        beta_clock,
+        alpha_to_beta,
+    })
+}
+
+async fn bind() -> io::Result<TcpListener> {
+    TcpListener::bind("127.0.0.1:0").await
+}
+
+fn config(node: u64, clock_offset_ms: i64, peer: &str) -> NodeConfig {
+    NodeConfig {
+        node_id: NodeId::new(node),
+        max_offset: MAX_OFFSET,
+        clock_offset_ms,
+        peer: peer.parse().ok(),
+        hlc_layers: true,
+    }
+}
+
+/// A client with its own clock stamps a request to alpha by hand (as the client layer would)
+/// and merges the answer.
+async fn causal_chain(client: &HttpClient, alpha: &str) -> io::Result<[NodeTimestamp; 4]> {
+    let clock = Hlc::builder()
+        .node_id(NodeId::new(0xc1))
+        .build()
+        .map_err(io::Error::other)?;
+    let sent = clock.now_with_node();
+    let (answered, body) = get_stamped(client, &format!("{alpha}/time"), sent).await?;
+    let time: TimeAnswer = serde_json::from_slice(&body)?;
+    let stamped: NodeTimestamp = time.timestamp.parse().map_err(io::Error::other)?;
+    let received = clock.update(answered.timestamp).map_err(io::Error::other)?;
+    let received = NodeTimestamp::new(received, clock.node_id());
+    Ok([sent, stamped, answered, received])
+}
+
+/// `GET url` with `stamp` in the `hlc` header: the answer's stamp and body.
+async fn get_stamped(
+    client: &HttpClient,
+    url: &str,
+    stamp: NodeTimestamp,
+) -> io::Result<(NodeTimestamp, Bytes)> {
+    let request = Request::get(url)
+        .header(HLC, header::encode(stamp))
+        .body(Empty::new())
+        .map_err(io::Error::other)?;
+    let response = client.request(request).await.map_err(io::Error::other)?;
+    let answered = header::decode(response.headers())
+        .map_err(io::Error::other)?
+        .ok_or_else(|| io::Error::other("the answer carries no hlc header"))?;
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(io::Error::other)?;
+    Ok((answered, body.to_bytes()))
+}
+
+async fn post_json(client: &HttpClient, url: &str) -> io::Result<(StatusCode, serde_json::Value)> {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(url)
+        .body(Empty::new())
+        .map_err(io::Error::other)?;
+    let response = client.request(request).await.map_err(io::Error::other)?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(io::Error::other)?;
+    Ok((status, serde_json::from_slice(&body.to_bytes())?))
+}
