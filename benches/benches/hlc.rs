@@ -90,7 +90,7 @@ mod merging {
     /// How far ahead of the local physical clock the remotes of `hlc/update_remote_ahead` are:
     /// inside the 500 ms default max offset, and longer than any pause the scheduler inflicts
     /// on the bench thread, so that every remote is still ahead when it is merged.
-    const REMOTE_LEAD: u64 = 200_000;
+    const REMOTE_LEAD_MICROS: u64 = 200_000;
     /// Updates per physical-clock read when making ahead remotes: the extra read costs a
     /// tenth of a nanosecond per update.
     const CHUNK: u64 = 256;
@@ -138,7 +138,8 @@ mod merging {
         let start = Instant::now();
         while left > 0 {
             let chunk = left.min(CHUNK);
-            let lead = Timestamp::from_physical_micros(SystemClock.now_micros() + REMOTE_LEAD);
+            let now = SystemClock.now_micros();
+            let lead = Timestamp::from_physical_micros(now + REMOTE_LEAD_MICROS);
             let mut remote = lead.as_u64().max(hlc.last().as_u64() + 1);
             for _ in 0..chunk {
                 let merged = hlc.update(Timestamp::from_u64(remote));
