@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hlc_core::{NodeId, NodeTimestamp};
+use hlc_examples::demo::BETA_SKEW_MS;
 use hlc_examples::node::{NodeConfig, RelayAnswer, RunningNode, TimeAnswer};
 use hlc_middleware::header::{self, HLC};
 use http::{Method, Request, Response, StatusCode};
@@ -24,6 +25,7 @@ fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
         clock_offset_ms,
         peer: peer.map(|url| url.parse().unwrap()),
         hlc_layers: true,
+        ntp_servers: Vec::new(),
     }
 }
 
@@ -132,4 +134,28 @@ async fn the_demo_shows_causality_and_both_refusals() {
     assert_eq!(body["kind"], "hlc.too_far_ahead");
     let printed = report.to_string();
     assert!(printed.contains("each stamp greater than the one before: true"));
+
+    // Step 4: the same skew, corrected through ntp-sync against the embedded responder.
+    let ntp = &report.ntp;
+    let skew = BETA_SKEW_MS as f64 / 1_000.0;
+    assert!(
+        (ntp.measured_offset + skew).abs() < 0.005,
+        "measured {} s, truth {} s",
+        ntp.measured_offset,
+        -skew
+    );
+    assert!(ntp.radius < 0.05, "radius {} s", ntp.radius);
+    assert!(ntp.health.is_healthy(), "{:?}", ntp.health);
+    let (status, body) = &ntp.beta_to_alpha;
+    assert_eq!(*status, StatusCode::OK, "{body}");
+    let answer: RelayAnswer = serde_json::from_value(body.clone()).unwrap();
+    let peer: NodeTimestamp = answer.peer.timestamp.parse().unwrap();
+    let local: NodeTimestamp = answer.local.timestamp.parse().unwrap();
+    assert!(local > peer);
+    // Beta's corrected stamps are near alpha's, not 2 s ahead.
+    let gap = local
+        .timestamp
+        .physical_micros()
+        .abs_diff(peer.timestamp.physical_micros());
+    assert!(gap < 100_000, "beta's stamp is {gap} us from alpha's");
 }

@@ -1,7 +1,10 @@
 //! The demo: two `hlc_node`s in this process, one skewed beyond the max offset, and what
-//! happens when they talk. `examples/demo.rs` prints the [`DemoReport`]; the tests check it.
+//! happens when they talk; then the skewed one corrects its clock through `ntp-sync` against
+//! an NTP responder embedded in the process (the demo's time source: no internet needed) and
+//! is accepted. `examples/demo.rs` prints the [`DemoReport`]; the tests check it.
 
 mod report;
+mod time_sync;
 
 use std::io;
 use std::time::Duration;
@@ -18,13 +21,14 @@ use tokio::net::TcpListener;
 use crate::node::{NodeConfig, RunningNode, TimeAnswer};
 
 pub use report::DemoReport;
+pub use time_sync::NtpStep;
 
 /// How far beta's clock runs ahead: four times the max offset.
 pub const BETA_SKEW_MS: i64 = 2_000;
 /// The max offset of both nodes.
 pub const MAX_OFFSET: Duration = Duration::from_millis(500);
 
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+pub(crate) type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
 /// Starts alpha (true time) and beta (2 s ahead), each the other's peer, walks through the
 /// story, stops both and returns what happened.
@@ -44,6 +48,7 @@ pub async fn run() -> io::Result<DemoReport> {
     let alpha_after_refusal = alpha.node().hlc().last();
     let beta_clock = beta.node().hlc().now();
     let alpha_to_beta = post_json(&client, &format!("{alpha_url}/relay")).await?;
+    let ntp = time_sync::beta_on_ntp(&client, &alpha_url).await?;
 
     alpha.stop().await?;
     beta.stop().await?;
@@ -54,20 +59,22 @@ pub async fn run() -> io::Result<DemoReport> {
         alpha_after_refusal,
         beta_clock,
         alpha_to_beta,
+        ntp,
     })
 }
 
-async fn bind() -> io::Result<TcpListener> {
+pub(crate) async fn bind() -> io::Result<TcpListener> {
     TcpListener::bind("127.0.0.1:0").await
 }
 
-fn config(node: u64, clock_offset_ms: i64, peer: &str) -> NodeConfig {
+pub(crate) fn config(node: u64, clock_offset_ms: i64, peer: &str) -> NodeConfig {
     NodeConfig {
         node_id: NodeId::new(node),
         max_offset: MAX_OFFSET,
         clock_offset_ms,
         peer: peer.parse().ok(),
         hlc_layers: true,
+        ntp_servers: Vec::new(),
     }
 }
 
@@ -109,7 +116,10 @@ async fn get_stamped(
     Ok((answered, body.to_bytes()))
 }
 
-async fn post_json(client: &HttpClient, url: &str) -> io::Result<(StatusCode, serde_json::Value)> {
+pub(crate) async fn post_json(
+    client: &HttpClient,
+    url: &str,
+) -> io::Result<(StatusCode, serde_json::Value)> {
     let request = Request::builder()
         .method(Method::POST)
         .uri(url)

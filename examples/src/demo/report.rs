@@ -5,7 +5,7 @@ use std::fmt;
 use hlc_core::{NodeTimestamp, Timestamp};
 use http::StatusCode;
 
-use super::{BETA_SKEW_MS, MAX_OFFSET};
+use super::{NtpStep, BETA_SKEW_MS, MAX_OFFSET};
 
 /// What the demo saw.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct DemoReport {
     pub beta_clock: Timestamp,
     /// `POST alpha/relay`: alpha's call to beta, whose answer alpha's client layer refuses.
     pub alpha_to_beta: (StatusCode, serde_json::Value),
+    /// Beta restarted on an NTP-corrected clock, and alpha's answer to it.
+    pub ntp: NtpStep,
 }
 
 impl DemoReport {
@@ -87,7 +89,41 @@ impl DemoReport {
             f,
             "   beta's answer is {BETA_SKEW_MS} ms ahead, so alpha's client layer refuses it."
         )?;
-        write_answer(f, &self.alpha_to_beta)
+        write_answer(f, &self.alpha_to_beta)?;
+        writeln!(f)
+    }
+
+    fn write_time_sync(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ntp = &self.ntp;
+        writeln!(
+            f,
+            "4. Beta restarts, still {BETA_SKEW_MS} ms ahead, but corrects its clock with ntp-sync"
+        )?;
+        writeln!(
+            f,
+            "   against the NTP responder embedded in this process ({}).",
+            ntp.server
+        )?;
+        writeln!(
+            f,
+            "   measured offset {:+.6} s, true time within ±{:.6} s; health: {:?}",
+            ntp.measured_offset, ntp.radius, ntp.health
+        )?;
+        writeln!(
+            f,
+            "   POST beta/relay again, stamped with the corrected clock:"
+        )?;
+        write_answer(f, &ntp.beta_to_alpha)?;
+        let body = &ntp.beta_to_alpha.1;
+        for (label, answer) in [
+            ("alpha's /time", &body["peer"]),
+            ("beta received", &body["local"]),
+        ] {
+            if let Some(stamp) = answer["timestamp"].as_str() {
+                writeln!(f, "   {label:<16} {stamp}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -96,7 +132,8 @@ impl fmt::Display for DemoReport {
         self.write_nodes(f)?;
         self.write_causality(f)?;
         self.write_refused_request(f)?;
-        self.write_refused_response(f)
+        self.write_refused_response(f)?;
+        self.write_time_sync(f)
     }
 }
 

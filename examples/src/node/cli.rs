@@ -31,6 +31,10 @@ pub struct Args {
     /// Serve the same routes without the HLC layers (to measure what they cost).
     #[arg(long)]
     pub no_hlc: bool,
+    /// An NTP server (`host:port`) to correct this node's clock against through ntp-sync;
+    /// repeat for several (three or more let it outvote a liar).
+    #[arg(long = "ntp", value_name = "SERVER")]
+    pub ntp_servers: Vec<String>,
 }
 
 impl Args {
@@ -42,6 +46,7 @@ impl Args {
             clock_offset_ms: self.clock_offset,
             peer: self.peer.clone(),
             hlc_layers: !self.no_hlc,
+            ntp_servers: self.ntp_servers.clone(),
         }
     }
 }
@@ -93,6 +98,10 @@ mod tests {
             "--peer",
             "http://127.0.0.1:9001",
             "--no-hlc",
+            "--ntp",
+            "127.0.0.1:11123",
+            "--ntp",
+            "127.0.0.1:11124",
         ])
         .unwrap();
         let config = args.config();
@@ -100,6 +109,7 @@ mod tests {
         assert_eq!(config.clock_offset_ms, -1500);
         assert_eq!(config.peer.unwrap().port_u16(), Some(9001));
         assert!(!config.hlc_layers);
+        assert_eq!(config.ntp_servers, ["127.0.0.1:11123", "127.0.0.1:11124"]);
     }
 
     #[test]

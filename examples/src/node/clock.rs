@@ -1,6 +1,11 @@
 //! A physical clock with a simulated skew, so that one machine can play a badly set one.
 
+use std::sync::Arc;
+
 use hlc_core::{PhysicalClock, SystemClock};
+
+/// The clock a node stamps with: its [`OffsetClock`], or that clock corrected through NTP.
+pub type NodeClock = Arc<dyn PhysicalClock>;
 
 /// The system clock shifted by a fixed number of microseconds (either way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,13 +13,13 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tower::ServiceExt;
 
-use super::OffsetClock;
+use super::NodeClock;
 
 /// A pooled HTTP/1 client to the peer.
 #[derive(Debug, Clone)]
 pub(super) enum PeerClient {
     /// Stamps requests and merges (or refuses) answers.
-    Stamped(hlc_middleware::hyper::HyperClient<Empty<Bytes>, OffsetClock>),
+    Stamped(hlc_middleware::hyper::HyperClient<Empty<Bytes>, NodeClock>),
     /// No HLC at all, for `--no-hlc`.
     Plain(Client<HttpConnector, Empty<Bytes>>),
 }
@@ -43,7 +43,7 @@ pub(super) enum RelayError {
 }
 
 impl PeerClient {
-    pub(super) fn new(hlc: &Arc<Hlc<OffsetClock>>, layers: bool) -> Self {
+    pub(super) fn new(hlc: &Arc<Hlc<NodeClock>>, layers: bool) -> Self {
         if layers {
             Self::Stamped(hlc_middleware::hyper::client(Arc::clone(hlc)))
         } else {

@@ -26,7 +26,7 @@ impl RunningNode {
     /// When the listener has no local address or the clock cannot be built.
     pub fn spawn(listener: TcpListener, config: NodeConfig) -> io::Result<Self> {
         let address = listener.local_addr()?;
-        let node = Node::new(config).map_err(io::Error::other)?;
+        let node = Node::new(config)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
             // A dropped sender stops the node as well.
