@@ -292,3 +292,12 @@ impl ReadManual for ManualClock {
         crate::PhysicalClock::now_micros(self)
     }
 }
+
+#[test]
+fn clocks_are_shareable_across_threads() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Hlc>();
+    shareable::<Hlc<ManualClock>>();
+    shareable::<Hlc<std::sync::Arc<dyn crate::PhysicalClock>>>();
+    shareable::<crate::CachedClock>();
+}
