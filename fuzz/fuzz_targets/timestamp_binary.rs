@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     }
     for pair in chunks.windows(2) {
         let (a, b) = (parse(pair[0]), parse(pair[1]));
-        assert_eq!(a.cmp(&b), pair[0].cmp(pair[1]), "byte order differs from Ord");
+        assert_eq!(
+            a.cmp(&b),
+            pair[0].cmp(pair[1]),
+            "byte order differs from Ord"
+        );
     }
 });
 

@@ -35,7 +35,10 @@ fn check(data: &[u8]) {
 fn edited(template: &str, edits: &[u8]) -> Vec<u8> {
     let mut bytes = template.as_bytes().to_vec();
     let pairs = edits.chunks_exact(2);
-    let cut = pairs.remainder().first().map_or(0, |&cut| usize::from(cut % 8));
+    let cut = pairs
+        .remainder()
+        .first()
+        .map_or(0, |&cut| usize::from(cut % 8));
     for edit in pairs {
         let at = usize::from(edit[0]) % bytes.len();
         bytes[at] = edit[1];

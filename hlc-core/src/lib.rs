@@ -38,6 +38,40 @@
 //! - [`merge`]: a lazy k-way merge of per-node logs, and a live reorderer for interleaved
 //!   arrivals with a watermark and late-event reports.
 //!
+//! # Performance
+//!
+//! `cargo bench -p hlc-benches --bench hlc`, then `scripts/bench-table` for medians and
+//! ratios. Measured on a 2-core AMD EPYC virtual machine (clock source `tsc`) at load ≈ 2,
+//! medians of one run; ratios are against figures of the same run:
+//!
+//! | bench id | median | target | measured |
+//! | --- | ---: | --- | ---: |
+//! | `hlc/system_time_now` | 24.1 ns | baseline | |
+//! | `hlc/now` | 31.2 ns | ≤ 1.3 × system_time_now; ≤ 0.75 × uhlc | 1.29; 0.64 |
+//! | `hlc/now_cached` | 3.7 ns | ≤ 8 ns; ≤ 0.2 × uhlc | 3.7 ns; 0.08 |
+//! | `hlc/update_remote_behind` | 33.5 ns | ≤ 1.1 × now | 1.07 |
+//! | `hlc/update_remote_ahead` | 32.3 ns | ≤ 1.1 × now | 1.04 |
+//! | `hlc/uhlc_new_timestamp` | 48.5 ns | peer | |
+//! | `hlc/uhlc_update` | 47.3 ns | peer | |
+//! | `hlc/now_2threads` | 33.0 ns | ≤ 1.0 × uhlc_2threads | 0.69 |
+//! | `hlc/now_cached_2threads` | 4.5 ns | ≤ 0.5 × uhlc_2threads | 0.09 |
+//! | `hlc/uhlc_2threads` | 47.5 ns | peer | |
+//! | `codec/header_roundtrip` | 53.3 ns | ≤ 0.25 × uhlc_roundtrip | 0.17 |
+//! | `codec/uhlc_roundtrip` | 310.2 ns | peer | |
+//! | `codec/bytes_roundtrip` | 3.0 ns | | |
+//!
+//! Every target held in the quiet runs, `now / system_time_now` with almost no headroom
+//! (1.19, 1.30, 1.29 in three runs): a clock read followed by *any* locked instruction (a
+//! fence, `fetch_add`, a swap or a CAS) costs 29–31 ns here against 24 ns for the read alone,
+//! and `Hlc::now` adds about 0.2 ns to that. It is the floor of a shared clock; stamp through
+//! [`CachedClock`] where a few nanoseconds matter more than microsecond accuracy. Under load
+//! the medians swing by up to 2×, so compare ratios from one run, never figures across runs.
+//!
+//! The ordering tools, `cargo bench -p hlc-benches --bench ordering` (machine at load ≈ 6,
+//! so these are upper bounds; per-thread CPU time was about a third of it for the first two):
+//! `ordering/lww_map_merge_10k` 55 ns per entry (target ≤ 60), `ordering/kway_8x10k` 48 ns
+//! per event (target ≤ 25), `ordering/reorder_8x10k` 131 ns per event (target ≤ 60).
+//!
 //! # Features
 //!
 //! - `chrono` (default): conversions to and from `chrono::DateTime<Utc>`.
