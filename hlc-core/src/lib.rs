@@ -67,10 +67,14 @@
 //! [`CachedClock`] where a few nanoseconds matter more than microsecond accuracy. Under load
 //! the medians swing by up to 2×, so compare ratios from one run, never figures across runs.
 //!
-//! The ordering tools, `cargo bench -p hlc-benches --bench ordering` (machine at load ≈ 6,
-//! so these are upper bounds; per-thread CPU time was about a third of it for the first two):
-//! `ordering/lww_map_merge_10k` 55 ns per entry (target ≤ 60), `ordering/kway_8x10k` 48 ns
-//! per event (target ≤ 25), `ordering/reorder_8x10k` 131 ns per event (target ≤ 60).
+//! The ordering tools, `cargo bench -p hlc-benches --bench ordering`, same machine at load ≈ 1
+//! (targets met; under load ≈ 6 the same benches took 2–3 times as long):
+//!
+//! | bench id | median | per element | target |
+//! | --- | ---: | ---: | --- |
+//! | `ordering/lww_map_merge_10k` | 149.8 µs | 15.0 ns per entry | ≤ 60 ns |
+//! | `ordering/kway_8x10k` | 1.99 ms | 24.9 ns per event | ≤ 25 ns |
+//! | `ordering/reorder_8x10k` | 4.10 ms | 51.3 ns per event | ≤ 60 ns |
 //!
 //! # Features
 //!
