@@ -30,7 +30,7 @@ impl<const N: usize> SeqCell<N> {
             let words = std::array::from_fn(|i| self.words[i].load(Ordering::Relaxed));
             fence(Ordering::Acquire);
             let after = self.sequence.load(Ordering::Relaxed);
-            if before == after && before % 2 == 0 {
+            if before == after && before.is_multiple_of(2) {
                 return words;
             }
             std::hint::spin_loop();
@@ -51,7 +51,7 @@ impl<const N: usize> SeqCell<N> {
     fn begin_write(&self) -> u64 {
         loop {
             let current = self.sequence.load(Ordering::Relaxed);
-            if current % 2 == 0
+            if current.is_multiple_of(2)
                 && self
                     .sequence
                     .compare_exchange_weak(
