@@ -56,12 +56,19 @@ impl NodeTimestamp {
 
     /// Writes the text form into `buf` and returns it as a `str`, without allocating.
     pub fn encode_text<'b>(&self, buf: &'b mut [u8; TEXT_LEN]) -> &'b str {
+        self.write_text(buf);
+        // Only ASCII was written.
+        std::str::from_utf8(buf).unwrap_or_default()
+    }
+
+    /// Writes the text form into `buf` as bytes: for callers that hand the bytes on (an HTTP
+    /// header value validates them itself), so they skip the UTF-8 check of
+    /// [`encode_text`](Self::encode_text).
+    pub fn write_text(&self, buf: &mut [u8; TEXT_LEN]) {
         buf[..3].copy_from_slice(b"00-");
         buf[19] = b'-';
         hex::write_u64(self.timestamp.as_u64(), &mut buf[3..19]);
         hex::write_u64(self.node.as_u64(), &mut buf[20..]);
-        // Only ASCII was written.
-        std::str::from_utf8(buf).unwrap_or_default()
     }
 
     /// Parses the text form from raw bytes (an HTTP header value, say).
@@ -150,6 +157,9 @@ mod tests {
         assert_eq!(stamp.node, NodeId::new(0xa1));
         let mut buf = [0; TEXT_LEN];
         assert_eq!(stamp.encode_text(&mut buf), SAMPLE);
+        let mut bytes = [0; TEXT_LEN];
+        stamp.write_text(&mut bytes);
+        assert_eq!(&bytes, SAMPLE.as_bytes());
     }
 
     #[test]
