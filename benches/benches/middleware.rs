@@ -8,6 +8,13 @@
 //! of `client_server` replaces with its own stamp), polls the service once without a runtime
 //! (the futures are ready at once), checks the status and drops the response. What each layer
 //! leaves in the response is checked once, before the timed loop.
+//!
+//! `middleware/floor` and `middleware/floor_client_server` are not layers: they are `bare` plus
+//! only the work that any layer doing this crate's job must add with `http`'s types and the
+//! default clock (two clock reads per side, the typed extension values, a header value), with
+//! none of this crate's code and no parsing or formatting. Their distance from `bare` is a
+//! lower bound for that of `server_layer` and `client_server` on the machine at hand; see
+//! `middleware/PERFORMANCE.md`.
 
 use std::convert::Infallible;
 use std::future::{ready, Future, Ready};
@@ -18,10 +25,11 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
-use hlc_core::Hlc;
+use hlc_core::wire::TEXT_LEN;
+use hlc_core::{Hlc, NodeTimestamp};
 use hlc_middleware::header::{self, HLC};
-use hlc_middleware::{HlcClientLayer, HlcServerLayer, MergedTimestamp};
-use http::{HeaderValue, Request, Response, StatusCode};
+use hlc_middleware::{HlcClientLayer, HlcServerLayer, MergedTimestamp, PeerTimestamp};
+use http::{Extensions, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use tower::{service_fn, Layer, Service};
 
 /// The inner service of every bench: an empty `200`.
@@ -77,6 +85,84 @@ fn server_layer(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
     });
 }
 
+/// The least one side of an exchange must do per message with `http`'s types and the default
+/// clock. The peer's stamp is parsed, and the bytes of the local one formatted, once and ahead.
+struct Floor {
+    hlc: Hlc,
+    sent: NodeTimestamp,
+    text: [u8; TEXT_LEN],
+}
+
+impl Floor {
+    fn new(peer: &HeaderValue) -> Self {
+        let hlc = Hlc::new();
+        let mut text = [0u8; TEXT_LEN];
+        hlc.now_with_node().write_text(&mut text);
+        let sent = NodeTimestamp::parse_text(peer.as_bytes()).expect("a valid stamp");
+        Self { hlc, sent, text }
+    }
+
+    /// Merges the peer's stamp (a clock read) and leaves both typed values in `extensions`.
+    fn receive(&self, extensions: &mut Extensions) {
+        let merged = self
+            .hlc
+            .update(self.sent.timestamp)
+            .expect("within max offset");
+        extensions.insert(PeerTimestamp(self.sent));
+        extensions.insert(MergedTimestamp(merged));
+    }
+
+    /// Reads the clock for a fresh stamp and puts a 36-byte value into `headers`.
+    fn stamp(&self, headers: &mut HeaderMap) {
+        black_box(self.hlc.now());
+        let value = HeaderValue::from_bytes(black_box(&self.text)).expect("visible ASCII");
+        headers.insert(HLC, value);
+    }
+
+    /// A service doing the server side's least around an empty response.
+    fn server(self) -> impl Service<Request<()>, Response = Response<()>, Error = Infallible> {
+        service_fn(move |mut request: Request<()>| {
+            self.receive(request.extensions_mut());
+            drop(black_box(request));
+            let mut response = Response::new(());
+            self.stamp(response.headers_mut());
+            ready(Ok(response))
+        })
+    }
+}
+
+/// Times `service` the way every bench here does.
+fn bench_service<S>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    peer: &HeaderValue,
+    mut service: S,
+) where
+    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
+{
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            let response = call_now(&mut service, black_box(from_peer(peer)));
+            assert_eq!(response.status(), StatusCode::OK);
+            black_box(response)
+        });
+    });
+}
+
+/// `middleware/floor` and `middleware/floor_client_server`: `bare` plus only the work that a
+/// server layer, and a client layer in front of it, must add (see [`Floor`]).
+fn floors(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
+    bench_service(group, "floor", peer, Floor::new(peer).server());
+    let (client, mut server) = (Floor::new(peer), Floor::new(peer).server());
+    let client_server = service_fn(move |mut request: Request<()>| {
+        client.stamp(request.headers_mut());
+        let mut response = call_now(&mut server, request);
+        client.receive(response.extensions_mut());
+        ready(Ok(response))
+    });
+    bench_service(group, "floor_client_server", peer, client_server);
+}
+
 /// `middleware/client_server`: the client stamps, the server merges and stamps, the client
 /// merges.
 fn client_server(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
@@ -100,6 +186,7 @@ fn define(c: &mut Criterion) {
     let mut group = c.benchmark_group("middleware");
     let peer = header::encode(Hlc::new().now_with_node());
     bare(&mut group, &peer);
+    floors(&mut group, &peer);
     server_layer(&mut group, &peer);
     client_server(&mut group, &peer);
     group.finish();
