@@ -58,16 +58,29 @@ fn from_peer(peer: &HeaderValue) -> Request<()> {
     request
 }
 
-/// `middleware/bare`: the inner service alone.
-fn bare(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
-    let mut bare = service_fn(empty);
-    group.bench_function("bare", |b| {
+/// Times `service` the way every bench here does: a request from the peer in, the status
+/// checked, the response dropped.
+fn bench_service<S, B>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    peer: &HeaderValue,
+    mut service: S,
+) where
+    S: Service<Request<()>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+{
+    group.bench_function(id, |b| {
         b.iter(|| {
-            let response = call_now(&mut bare, black_box(from_peer(peer)));
+            let response = call_now(&mut service, black_box(from_peer(peer)));
             assert_eq!(response.status(), StatusCode::OK);
             black_box(response)
         });
     });
+}
+
+/// `middleware/bare`: the inner service alone.
+fn bare(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
+    bench_service(group, "bare", peer, service_fn(empty));
 }
 
 /// `middleware/server_layer`: parse, merge, extensions, stamp.
@@ -76,13 +89,7 @@ fn server_layer(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
     let mut server = HlcServerLayer::new(server_hlc).layer(service_fn(empty));
     let response = call_now(&mut server, from_peer(peer));
     assert!(response.headers().contains_key(HLC), "response not stamped");
-    group.bench_function("server_layer", |b| {
-        b.iter(|| {
-            let response = call_now(&mut server, black_box(from_peer(peer)));
-            assert_eq!(response.status(), StatusCode::OK);
-            black_box(response)
-        });
-    });
+    bench_service(group, "server_layer", peer, server);
 }
 
 /// The least one side of an exchange must do per message with `http`'s types and the default
@@ -131,24 +138,6 @@ impl Floor {
     }
 }
 
-/// Times `service` the way every bench here does.
-fn bench_service<S>(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    id: &str,
-    peer: &HeaderValue,
-    mut service: S,
-) where
-    S: Service<Request<()>, Response = Response<()>, Error = Infallible>,
-{
-    group.bench_function(id, |b| {
-        b.iter(|| {
-            let response = call_now(&mut service, black_box(from_peer(peer)));
-            assert_eq!(response.status(), StatusCode::OK);
-            black_box(response)
-        });
-    });
-}
-
 /// `middleware/floor` and `middleware/floor_client_server`: `bare` plus only the work that a
 /// server layer, and a client layer in front of it, must add (see [`Floor`]).
 fn floors(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
@@ -158,7 +147,7 @@ fn floors(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
         client.stamp(request.headers_mut());
         let mut response = call_now(&mut server, request);
         client.receive(response.extensions_mut());
-        ready(Ok(response))
+        ready(Ok::<_, Infallible>(response))
     });
     bench_service(group, "floor_client_server", peer, client_server);
 }
@@ -171,13 +160,7 @@ fn client_server(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
     let mut client_server = HlcClientLayer::new(client_hlc.clone()).layer(server);
     let response = call_now(&mut client_server, from_peer(peer));
     assert!(response.extensions().get::<MergedTimestamp>().is_some());
-    group.bench_function("client_server", |b| {
-        b.iter(|| {
-            let response = call_now(&mut client_server, black_box(from_peer(peer)));
-            assert_eq!(response.status(), StatusCode::OK);
-            black_box(response)
-        });
-    });
+    bench_service(group, "client_server", peer, client_server);
     // Each request through both layers is a send on one clock and a receive on the other.
     assert!(client_hlc.last() > server_hlc.last(), "causality lost");
 }
