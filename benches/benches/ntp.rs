@@ -106,7 +106,7 @@ fn now_interval(c: &mut Criterion) {
         status: StatusPolicy::default(),
         health_limit: Duration::from_millis(250),
     };
-    let true_time = TrueTime::with_system_clock(policy);
+    let true_time = TrueTime::with_steady_clock(policy);
     let now = true_time.local_nanos();
     true_time.publish(Some(Estimate {
         offset_nanos: 250_000,

@@ -45,7 +45,8 @@ fn two_threads_on_the_system_clock_never_duplicate() {
 #[test]
 fn two_threads_on_a_cached_clock_never_duplicate() {
     // A clock that stands still makes every stamp come from the logical counter and its carries.
-    let (clock, _refresher) = CachedClock::unspawned(SystemClock);
+    let (clock, _refresher) =
+        CachedClock::unspawned(SystemClock, std::time::Duration::from_millis(1));
     let hlc = Arc::new(Hlc::with_clock(clock));
     stamp_from_two_threads(Arc::clone(&hlc));
     assert!(hlc.stats().carries > 400, "{:?}", hlc.stats());

@@ -1,22 +1,26 @@
 //! The software-disciplined clock: local time plus the [`Discipline`]'s correction, readable
 //! lock-free by any number of threads, for an [`Hlc`](hlc_core::Hlc).
+//!
+//! [`Discipline`]: crate::Discipline
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use hlc_core::PhysicalClock;
 
-use crate::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
+use crate::discipline::Correction;
 use crate::seqlock::SeqCell;
 
-/// A [`PhysicalClock`] that reads local time and adds the disciplined correction.
+/// A [`PhysicalClock`] that reads local time and adds the published correction.
 ///
-/// Before the first estimate it reads the local clock unchanged. It never goes backwards:
-/// the correction's rate stays within 500 ppm of the local clock's, and a high-water mark
-/// holds it still should the local clock itself be stepped back. Build the `Hlc` after
-/// [`NtpClient::wait_synced`](crate::NtpClient::wait_synced) so the first-sync step happens
-/// before the first stamp (a backward step would otherwise hold the clock still until true
-/// time catches up).
+/// Before the first correction it reads the local clock unchanged. It never goes backwards: a
+/// slewed correction's rate stays within 500 ppm of the local clock's, and a high-water mark
+/// holds the clock still after a backward step (of the correction, or of the local clock)
+/// until time catches up. How far it may be from true time meanwhile is what
+/// [`TrueTime::health`](crate::TrueTime::health) reports. Build the `Hlc` after
+/// [`NtpClient::wait_synced`](crate::NtpClient::wait_synced), so that the first-sync step
+/// happens before the first stamp.
 #[derive(Clone)]
 pub struct CorrectedClock {
     shared: Arc<Shared>,
@@ -25,7 +29,6 @@ pub struct CorrectedClock {
 struct Shared {
     /// `[applied, anchor, base, frequency, slew, slew_duration]`, the i64s as their bits.
     correction: SeqCell<6>,
-    discipline: Mutex<Discipline>,
     high_water_micros: AtomicU64,
     clock: Arc<dyn PhysicalClock>,
 }
@@ -39,53 +42,26 @@ impl std::fmt::Debug for CorrectedClock {
 }
 
 impl CorrectedClock {
-    /// A clock over `local` whose discipline refuses offsets beyond `discipline`'s threshold.
-    pub fn new(local: Arc<dyn PhysicalClock>, discipline: Discipline) -> Self {
+    /// A clock over `local` with no correction yet.
+    pub fn new(local: Arc<dyn PhysicalClock>) -> Self {
         let shared = Shared {
             correction: SeqCell::new([0; 6]),
-            discipline: Mutex::new(discipline),
             high_water_micros: AtomicU64::new(0),
             clock: local,
         };
-        let clock = Self {
+        Self {
             shared: Arc::new(shared),
-        };
-        if let Some(correction) = discipline.correction() {
-            clock.publish(correction);
         }
-        clock
     }
 
-    /// Applies an offset estimate made at local time `now_nanos`; see [`Discipline::update`].
-    ///
-    /// # Errors
-    ///
-    /// [`DisciplineError::PanicThreshold`]; the clock keeps its correction.
-    pub fn apply(
-        &self,
-        now_nanos: i64,
-        offset_nanos: i64,
-    ) -> Result<DisciplineAction, DisciplineError> {
-        // A poisoned lock only means another thread panicked mid-update; the state is Copy
-        // and every update is all-or-nothing, so it is still consistent.
-        let mut discipline = match self.shared.discipline.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let action = discipline.update(now_nanos, offset_nanos)?;
-        if let Some(correction) = discipline.correction() {
-            self.publish(correction);
-        }
-        Ok(action)
-    }
-
-    fn publish(&self, c: Correction) {
+    /// Puts `correction` in force for every reader.
+    pub fn publish(&self, correction: Correction) {
         let fields = [
-            c.anchor_nanos,
-            c.base_nanos,
-            c.frequency_ppb,
-            c.slew_nanos,
-            c.slew_duration_nanos,
+            correction.anchor_nanos,
+            correction.base_nanos,
+            correction.frequency_ppb,
+            correction.slew_nanos,
+            correction.slew_duration_nanos,
         ];
         let mut words = [1u64; 6];
         for (word, field) in words[1..].iter_mut().zip(fields) {
@@ -94,7 +70,7 @@ impl CorrectedClock {
         self.shared.correction.store(words);
     }
 
-    /// The correction in force, `None` before the first applied estimate.
+    /// The correction in force, `None` before the first one.
     pub fn correction(&self) -> Option<Correction> {
         let [applied, anchor, base, frequency, slew, duration] = self.shared.correction.load();
         (applied == 1).then_some(Correction {
@@ -105,11 +81,17 @@ impl CorrectedClock {
             slew_duration_nanos: duration as i64,
         })
     }
-}
 
-impl PhysicalClock for CorrectedClock {
-    fn now_micros(&self) -> u64 {
-        let local = (self.shared.clock.now_micros() as i64).saturating_mul(1_000);
+    /// The local clock it corrects.
+    pub fn local_clock(&self) -> &Arc<dyn PhysicalClock> {
+        &self.shared.clock
+    }
+
+    /// What the clock reads when the local clock reads `local_micros`: the corrected time,
+    /// or the high-water mark if that is later. Readers that need the corrected time and
+    /// something else at one instant read the local clock once and pass it here.
+    pub fn reading_at(&self, local_micros: u64) -> u64 {
+        let local = (local_micros as i64).saturating_mul(1_000);
         let correction = self.correction().map_or(0, |c| c.at(local));
         let corrected = (local.saturating_add(correction).max(0) / 1_000) as u64;
         let previous = self
@@ -120,36 +102,49 @@ impl PhysicalClock for CorrectedClock {
     }
 }
 
+impl PhysicalClock for CorrectedClock {
+    fn now_micros(&self) -> u64 {
+        self.reading_at(self.shared.clock.now_micros())
+    }
+
+    /// The local clock's: the correction adds no graininess of its own.
+    fn resolution(&self) -> Duration {
+        self.shared.clock.resolution()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discipline::DEFAULT_PANIC_THRESHOLD;
+    use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
     use hlc_core::{Hlc, ManualClock};
     use std::time::Duration;
 
     const START_MICROS: u64 = 1_700_000_000_000_000;
 
-    fn clock() -> (ManualClock, CorrectedClock) {
+    fn clock() -> (ManualClock, CorrectedClock, Discipline) {
         let local = ManualClock::new(START_MICROS);
-        let corrected = CorrectedClock::new(
-            Arc::new(local.clone()),
-            Discipline::new(DEFAULT_PANIC_THRESHOLD),
-        );
-        (local, corrected)
+        let corrected = CorrectedClock::new(Arc::new(local.clone()));
+        (local, corrected, Discipline::new(DEFAULT_PANIC_THRESHOLD))
+    }
+
+    fn apply(local: &ManualClock, corrected: &CorrectedClock, d: &mut Discipline, offset: i64) {
+        d.update(local.now_micros() as i64 * 1_000, offset).unwrap();
+        corrected.publish(d.correction().unwrap());
     }
 
     #[test]
-    fn reads_local_time_until_the_first_estimate_then_steps() {
-        let (local, corrected) = clock();
+    fn reads_local_time_until_the_first_correction_then_steps() {
+        let (local, corrected, mut d) = clock();
         assert_eq!(corrected.now_micros(), START_MICROS);
-        let now = local.now_micros() as i64 * 1_000;
-        corrected.apply(now, 2_000_000_000).unwrap();
+        apply(&local, &corrected, &mut d, 2_000_000_000);
         assert_eq!(corrected.now_micros(), START_MICROS + 2_000_000);
+        assert_eq!(corrected.correction(), d.correction());
     }
 
     #[test]
     fn never_goes_backwards_even_when_the_local_clock_does() {
-        let (local, corrected) = clock();
+        let (local, corrected, _) = clock();
         let first = corrected.now_micros();
         local.rewind(Duration::from_secs(5));
         assert_eq!(corrected.now_micros(), first);
@@ -158,28 +153,23 @@ mod tests {
     }
 
     #[test]
-    fn refuses_panics_and_keeps_its_correction() {
-        let (local, corrected) = clock();
-        let now = local.now_micros() as i64 * 1_000;
-        let error = corrected.apply(now, -2_000_000_000_000).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("behind exceeds the panic threshold"),
-            "{error}"
-        );
-        assert_eq!(corrected.correction(), None);
-        assert_eq!(corrected.now_micros(), START_MICROS);
+    fn a_backward_step_holds_the_clock_still_until_time_catches_up() {
+        let (local, corrected, mut d) = clock();
+        apply(&local, &corrected, &mut d, 0);
+        let before = corrected.now_micros();
+        apply(&local, &corrected, &mut d, -1_000_000_000);
+        assert_eq!(corrected.reading_at(local.now_micros()), before);
+        local.advance(Duration::from_millis(1_500));
+        assert_eq!(corrected.now_micros(), before + 500_000);
     }
 
     #[test]
     fn drives_an_hlc() {
-        let (local, corrected) = clock();
-        corrected
-            .apply(local.now_micros() as i64 * 1_000, 1_000_000_000)
-            .unwrap();
+        let (local, corrected, mut d) = clock();
+        apply(&local, &corrected, &mut d, 1_000_000_000);
         let hlc = Hlc::with_clock(corrected.clone());
         assert_eq!(hlc.now().physical_micros(), START_MICROS + 1_000_000);
         assert!(format!("{corrected:?}").contains("base_nanos: 1000000000"));
+        assert_eq!(corrected.resolution(), Duration::from_micros(1));
     }
 }

@@ -1,12 +1,16 @@
 //! The clock discipline, in-process (the spirit of RFC 5905 §12 and its PLL/FLL, kept
 //! simple): corrected time = local time + a correction that follows the offset estimates.
 //!
-//! - The first estimate is applied at once (a step); afterwards corrections are slewed, so the
-//!   corrected clock never jumps.
-//! - The rate of the corrected clock differs from the local clock's by at most 500 ppm (the
-//!   kernel's limit for `adjtime`, RFC 5905's MAXFREQ), so it never goes backwards.
+//! - The first estimate is applied at once (a step), and so is any estimate that differs
+//!   from the correction in force by more than the step threshold (default 128 ms, RFC 5905's
+//!   STEPT, as ntpd): after the local clock was stepped, or the estimate moved a long way,
+//!   slewing at 500 ppm would leave the clock off for hours.
+//! - Smaller corrections are slewed, so the corrected clock does not jump: its rate differs
+//!   from the local clock's by at most 500 ppm (the kernel's limit for `adjtime`, RFC 5905's
+//!   MAXFREQ), so it never goes backwards.
 //! - The frequency error of the local clock is estimated from successive estimates (how fast
 //!   the offset drifts) and compensated, so the corrected clock stays close between polls.
+//!   A step starts that history afresh: a jump is not a frequency.
 //! - An offset beyond the panic threshold (default 1000 s, as ntpd's) is refused and
 //!   reported: something is badly wrong and a human should look.
 
@@ -20,6 +24,8 @@ pub const MAX_RATE_PPB: i64 = 500_000;
 pub const MAX_FREQUENCY_PPB: i64 = 300_000;
 /// Default panic threshold.
 pub const DEFAULT_PANIC_THRESHOLD: Duration = Duration::from_secs(1_000);
+/// Default step threshold: RFC 5905's STEPT, 128 ms.
+pub const DEFAULT_STEP_THRESHOLD: Duration = Duration::from_millis(128);
 
 /// Estimates closer together than this carry too little information about frequency.
 const MIN_FREQUENCY_SPAN_NANOS: i64 = 4_000_000_000;
@@ -60,7 +66,8 @@ impl Correction {
 /// What an accepted estimate did to the clock.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum DisciplineAction {
-    /// The first estimate: the correction was set at once.
+    /// The correction was set at once: the first estimate, or one beyond the step threshold
+    /// from the correction in force.
     Stepped {
         /// The correction applied, in nanoseconds.
         offset_nanos: i64,
@@ -97,18 +104,36 @@ pub enum DisciplineError {
 #[derive(Clone, Copy, Debug)]
 pub struct Discipline {
     panic_threshold: Duration,
+    step_threshold_nanos: i64,
     correction: Option<Correction>,
+    /// Where the frequency measurement starts: `(local time, offset)` of an estimate since
+    /// which the local clock ran undisturbed.
     last_estimate: Option<(i64, i64)>,
 }
 
 impl Discipline {
-    /// A discipline that refuses offsets beyond `panic_threshold`.
+    /// A discipline that refuses offsets beyond `panic_threshold` and steps beyond
+    /// [`DEFAULT_STEP_THRESHOLD`].
     pub fn new(panic_threshold: Duration) -> Self {
         Self {
             panic_threshold,
+            step_threshold_nanos: duration_nanos(DEFAULT_STEP_THRESHOLD),
             correction: None,
             last_estimate: None,
         }
+    }
+
+    /// Steps, rather than slews, when an estimate differs from the correction in force by
+    /// more than `threshold`.
+    pub fn with_step_threshold(mut self, threshold: Duration) -> Self {
+        self.step_threshold_nanos = duration_nanos(threshold);
+        self
+    }
+
+    /// Forgets the frequency history, after the local clock was seen stepping: the offsets on
+    /// either side of a step measure different clocks.
+    pub fn clock_stepped(&mut self) {
+        self.last_estimate = None;
     }
 
     /// The correction in force, `None` before the first accepted estimate.
@@ -128,16 +153,35 @@ impl Discipline {
         offset_nanos: i64,
     ) -> Result<DisciplineAction, DisciplineError> {
         self.check_threshold(offset_nanos)?;
-        let Some(current) = self.correction else {
-            self.correction = Some(Correction {
-                anchor_nanos: now_nanos,
-                base_nanos: offset_nanos,
-                ..Correction::default()
-            });
-            self.last_estimate = Some((now_nanos, offset_nanos));
-            return Ok(DisciplineAction::Stepped { offset_nanos });
-        };
-        Ok(self.slew(current, now_nanos, offset_nanos))
+        match self.correction {
+            Some(current) if self.within_step_threshold(&current, now_nanos, offset_nanos) => {
+                Ok(self.slew(current, now_nanos, offset_nanos))
+            }
+            current => Ok(self.step(current, now_nanos, offset_nanos)),
+        }
+    }
+
+    fn within_step_threshold(&self, current: &Correction, now_nanos: i64, offset: i64) -> bool {
+        offset.saturating_sub(current.at(now_nanos)).abs() <= self.step_threshold_nanos
+    }
+
+    /// Sets the correction to `offset_nanos` at once, keeping the frequency learned so far
+    /// (a property of the oscillator, which a step does not change) but restarting its
+    /// history from here.
+    fn step(
+        &mut self,
+        current: Option<Correction>,
+        now_nanos: i64,
+        offset_nanos: i64,
+    ) -> DisciplineAction {
+        self.correction = Some(Correction {
+            anchor_nanos: now_nanos,
+            base_nanos: offset_nanos,
+            frequency_ppb: current.map_or(0, |c| c.frequency_ppb),
+            ..Correction::default()
+        });
+        self.last_estimate = Some((now_nanos, offset_nanos));
+        DisciplineAction::Stepped { offset_nanos }
     }
 
     /// Starts slewing from the correction in force towards `offset_nanos`, as fast as the
@@ -173,9 +217,12 @@ impl Discipline {
         })
     }
 
-    /// Moves the frequency estimate towards the drift seen since the last estimate.
+    /// Moves the frequency estimate towards the drift seen since the last estimate. A
+    /// drift faster than any oscillator's (beyond 500 ppm) is something else moving the
+    /// offset, not a frequency: it is not learned from.
     fn next_frequency(&mut self, frequency_ppb: i64, now_nanos: i64, offset_nanos: i64) -> i64 {
         let Some((then, offset_then)) = self.last_estimate else {
+            self.last_estimate = Some((now_nanos, offset_nanos));
             return frequency_ppb;
         };
         let span = now_nanos.saturating_sub(then);
@@ -185,9 +232,16 @@ impl Discipline {
         self.last_estimate = Some((now_nanos, offset_nanos));
         let drift = offset_nanos.saturating_sub(offset_then) as f64;
         let measured = (drift * 1e9 / span as f64) as i64;
+        if measured.abs() > MAX_RATE_PPB {
+            return frequency_ppb;
+        }
         let adjusted = frequency_ppb + (measured - frequency_ppb) / FREQUENCY_GAIN_DIVISOR;
         adjusted.clamp(-MAX_FREQUENCY_PPB, MAX_FREQUENCY_PPB)
     }
+}
+
+fn duration_nanos(duration: Duration) -> i64 {
+    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -97,18 +97,85 @@ fn the_frequency_error_is_learned_from_successive_estimates() {
     assert!(error.abs() < 50_000, "{error}");
 }
 
+#[test]
+fn an_estimate_beyond_the_step_threshold_is_stepped_not_slewed() {
+    // The local clock was stepped back by 5 s: slewing that at 500 ppm would take 2.8 h.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    let later = START + 64 * SECOND;
+    let action = d.update(later, 5 * SECOND).unwrap();
+    assert_eq!(
+        action,
+        DisciplineAction::Stepped {
+            offset_nanos: 5 * SECOND
+        }
+    );
+    assert_eq!(corrected(&d, later), later + 5 * SECOND);
+    // The jump taught the frequency nothing, and what follows slews again.
+    assert_eq!(d.correction().unwrap().frequency_ppb, 0);
+    let action = d
+        .update(later + 64 * SECOND, 5 * SECOND + 3_000_000)
+        .unwrap();
+    assert!(
+        matches!(action, DisciplineAction::Slewing { .. }),
+        "{action:?}"
+    );
+    // Up to the threshold it slews; the threshold is configurable.
+    let mut d = discipline().with_step_threshold(Duration::from_secs(1));
+    d.update(START, 0).unwrap();
+    let action = d.update(START + SECOND, 900_000_000).unwrap();
+    assert!(
+        matches!(action, DisciplineAction::Slewing { .. }),
+        "{action:?}"
+    );
+    let at_threshold = DEFAULT_STEP_THRESHOLD.as_nanos() as i64;
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    let action = d.update(START + SECOND, at_threshold).unwrap();
+    assert!(
+        matches!(action, DisciplineAction::Slewing { .. }),
+        "{action:?}"
+    );
+}
+
+#[test]
+fn a_stepped_local_clock_restarts_the_frequency_history() {
+    let mut d = discipline();
+    for poll in 0..4 {
+        d.update(START + poll * 16 * SECOND, 0).unwrap();
+    }
+    // The local clock is stepped by 5 ms: across the step the offset moves 5 ms in 16 s,
+    // which would read as a 312 ppm frequency error.
+    d.clock_stepped();
+    d.update(START + 64 * SECOND, 5_000_000).unwrap();
+    d.update(START + 80 * SECOND, 5_000_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 0);
+}
+
+#[test]
+fn a_drift_faster_than_any_oscillator_is_not_learned() {
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    // 100 ms in 16 s is 6250 ppm: something moved, the oscillator did not.
+    d.update(START + 16 * SECOND, 100_000_000).unwrap();
+    d.update(START + 32 * SECOND, 100_000_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 0);
+}
+
 proptest! {
     #[test]
-    fn prop_corrected_time_is_monotonic_and_rate_bounded(
+    fn prop_corrected_time_is_rate_bounded_between_steps(
         first in -100 * SECOND..100 * SECOND,
         updates in proptest::collection::vec((1i64..120, -SECOND..SECOND), 1..20),
     ) {
+        let threshold = DEFAULT_STEP_THRESHOLD.as_nanos() as i64;
         let mut d = discipline();
         d.update(START, first).unwrap();
         let mut now = START;
         let mut last = corrected(&d, now);
         for (gap_secs, offset) in updates {
-            // Sample the corrected clock every 250 ms until the next update.
+            // Sample the corrected clock every 250 ms until the next update: monotonic, and
+            // within 500 ppm of the local clock's rate.
             for _ in 0..gap_secs * 4 {
                 now += SECOND / 4;
                 let reading = corrected(&d, now);
@@ -117,7 +184,37 @@ proptest! {
                 prop_assert!((reading - last - elapsed).abs() <= elapsed / 2_000 + 2);
                 last = reading;
             }
-            d.update(now, first + offset).unwrap();
+            let before = corrected(&d, now);
+            let action = d.update(now, first + offset).unwrap();
+            last = corrected(&d, now);
+            // Only a jump beyond the threshold is stepped; anything else starts a slew.
+            match action {
+                DisciplineAction::Stepped { .. } => {
+                    prop_assert!((last - before).abs() > threshold);
+                }
+                DisciplineAction::Slewing { .. } => prop_assert_eq!(last, before),
+            }
+        }
+    }
+
+    #[test]
+    fn prop_the_corrected_clock_is_never_further_than_the_step_threshold_from_an_estimate(
+        updates in proptest::collection::vec((1i64..600, -10 * SECOND..10 * SECOND), 1..20),
+    ) {
+        let threshold = DEFAULT_STEP_THRESHOLD.as_nanos() as i64;
+        let mut d = discipline();
+        let mut now = START;
+        for (gap_secs, offset) in updates {
+            now += gap_secs * SECOND;
+            d.update(now, offset).unwrap();
+            let correction = d.correction().unwrap();
+            prop_assert!((correction.at(now) - offset).abs() <= threshold);
+            // And once the slew is done, it is on the estimate (frequency aside).
+            let done = now + correction.slew_duration_nanos;
+            let frequency = (correction.slew_duration_nanos as f64
+                * correction.frequency_ppb as f64
+                * 1e-9) as i64;
+            prop_assert!((correction.at(done) - frequency - offset).abs() <= 1);
         }
     }
 }

@@ -279,9 +279,11 @@ impl Engine {
         for (verdict, &index) in selection.verdicts.iter().zip(&ballot.source_of) {
             if *verdict == Verdict::Survivor {
                 ballot.states[index] = SourceState::Combined;
-                let best = self.sources[index].filter().best();
+                // Freshness is how recently the source answered, not how old its best
+                // (least-delay) sample is: that one may be seven polls old.
+                let newest = self.sources[index].filter().newest();
                 newest_sample_nanos =
-                    newest_sample_nanos.max(best.map_or(i64::MIN, |s| s.taken_at_nanos));
+                    newest_sample_nanos.max(newest.map_or(i64::MIN, |s| s.taken_at_nanos));
             }
         }
         Outcome::Agreed(Estimate {
@@ -314,7 +316,11 @@ impl Engine {
             let failure = source.last_failure().cloned();
             return Err(failure.map_or(Unusable::Stale, Unusable::Failing));
         }
-        let age = now_nanos.saturating_sub(best.taken_at_nanos).max(0) as u64;
+        let newest = source
+            .filter()
+            .newest()
+            .map_or(best.taken_at_nanos, |s| s.taken_at_nanos);
+        let age = now_nanos.saturating_sub(newest).max(0) as u64;
         if Duration::from_nanos(age) >= self.config.status.void_after {
             return Err(Unusable::Stale);
         }

@@ -205,3 +205,39 @@ fn forgetting_samples_unsynchronises() {
     e.forget_samples();
     assert_eq!(e.evaluate(NOW + 2 * MS).estimate(), None);
 }
+
+#[test]
+fn freshness_comes_from_the_newest_sample_not_the_best() {
+    // 64 s polls: the first sample has the least delay and stays the filter's best while
+    // seven more arrive. The estimate must count as fresh, since every poll answered.
+    let mut e = engine(1);
+    let poll = 64_000 * MS;
+    for n in 0..8 {
+        let sent = NOW + n * poll;
+        let delay = if n == 0 { MS } else { 5 * MS };
+        let request = e.begin_poll(0, 100 + n as u64);
+        let response = answer(
+            &request,
+            sent + delay / 2,
+            sent + delay / 2,
+            &ServerParams::default(),
+        )
+        .unwrap();
+        let local = LocalTimes {
+            sent_nanos: sent,
+            received_nanos: sent + delay,
+        };
+        e.on_response(0, &response, addr(0), local).unwrap();
+    }
+    let last = NOW + 7 * poll + 5 * MS;
+    let estimate = e.evaluate(last).estimate().unwrap();
+    assert_eq!(
+        e.sources()[0].filter().best().unwrap().taken_at_nanos,
+        NOW + MS
+    );
+    assert_eq!(estimate.newest_sample_nanos, last);
+    assert_eq!(
+        estimate.status_at(last, &StatusPolicy::default()),
+        crate::estimate::Status::Synchronised
+    );
+}

@@ -36,6 +36,11 @@ impl ClockFilter {
             .min_by_key(|s| (s.delay_nanos, std::cmp::Reverse(s.taken_at_nanos)))
     }
 
+    /// The sample taken last: how fresh the source's answers are, whichever sample is best.
+    pub fn newest(&self) -> Option<&Sample> {
+        self.samples().max_by_key(|s| s.taken_at_nanos)
+    }
+
     /// RMS of the other samples' offsets from the best one's (RFC 5905 §10, eq. for ψ), in
     /// nanoseconds; 0 with fewer than two samples. A measure of noise, not part of the bound.
     pub fn jitter_nanos(&self) -> i64 {
@@ -82,6 +87,17 @@ mod tests {
         filter.push(sample(1, 10, 1));
         filter.push(sample(2, 10, 2));
         assert_eq!(filter.best().map(|s| s.offset_nanos), Some(2));
+    }
+
+    #[test]
+    fn the_newest_is_the_last_taken_whatever_its_delay() {
+        let mut filter = ClockFilter::default();
+        assert!(filter.newest().is_none());
+        filter.push(sample(1, 10, 5));
+        filter.push(sample(2, 90, 7));
+        filter.push(sample(3, 50, 6));
+        assert_eq!(filter.newest().map(|s| s.offset_nanos), Some(2));
+        assert_eq!(filter.best().map(|s| s.offset_nanos), Some(1));
     }
 
     #[test]

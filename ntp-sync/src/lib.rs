@@ -34,13 +34,20 @@
 //!    that stop answering (eight polls), refuse us (kiss-o'-death DENY/RSTR) or fail the
 //!    checks of RFC 5905 have no vote.
 //! 2. **The local clock's rate is off by at most the drift bound** (default 15 ppm, RFC
-//!    5905's PHI) between samples. The interval widens at that rate with the age of the
-//!    estimate. 15 ppm covers a quartz oscillator of an ordinary server, and any host whose
-//!    clock chronyd or ntpd disciplines; on an undisciplined machine measure its drift
-//!    (`chronyc tracking`, `adjtimex`) and raise the bound with
-//!    [`NtpClientBuilder::drift_bound_ppm`].
-//! 3. **Nobody steps the local clock between polls.** A step is noticed (the wall clock
-//!    disagrees with the monotonic clock) at the next poll, which drops every sample.
+//!    5905's PHI, the tolerance of an undisciplined oscillator) between samples. The interval
+//!    widens at that rate with the estimate's age. The default local clock is the
+//!    [`SteadyClock`]: `CLOCK_MONOTONIC_RAW`, the oscillator as the kernel counts it, which no
+//!    time daemon slews. The system clock would not do: chronyd slews it by up to
+//!    83 333 ppm by default, tens of milliseconds between two polls. On a machine whose
+//!    oscillator is worse than 15 ppm (`chronyc tracking` shows the frequency chronyd has to
+//!    correct), raise the bound with [`NtpClientBuilder::drift_bound_ppm`].
+//! 3. **Nobody steps the local clock.** The steady clock cannot be stepped: an administrator
+//!    or a host daemon's `makestep` moves the system clock, not it. A clock handed to
+//!    [`NtpClientBuilder::clock`] in its place must not be stepped either; if it is, the
+//!    next poll notices (it disagrees with the monotonic clock), drops every sample and
+//!    withdraws the estimate, but reads in between are off by the step.
+//! 4. **The machine does not suspend.** No monotonic clock counts a suspend: after a resume
+//!    the estimate is behind true time by the time asleep until the next poll replaces it.
 //!
 //! Network paths may be as asymmetric as they like: each sample's radius includes half the
 //! round-trip delay, which bounds any split of it. Selection keeps every point covered by a
@@ -105,18 +112,27 @@
 //! # Clock discipline
 //!
 //! [`NtpClient::corrected_clock`] is local time plus a correction that follows the
-//! estimates ([`discipline`]): stepped on the first estimate, slewed afterwards at most
-//! 500 ppm (so it never goes backwards), with the local clock's frequency error learned from
-//! successive estimates. An offset beyond the panic threshold (default 1000 s) is refused and
-//! reported in [`Snapshot::refused`] and by a `tracing` error.
+//! estimates ([`discipline`]): stepped on the first estimate and whenever an estimate is
+//! further than the step threshold from it (default 128 ms, RFC 5905's STEPT; see
+//! [`NtpClientBuilder::step_threshold`]), slewed otherwise at most 500 ppm, with the local
+//! clock's frequency error learned from successive estimates. It never goes backwards: after
+//! a backward step it holds still until time catches up. An offset beyond the panic
+//! threshold (default 1000 s) is refused and reported in [`Snapshot::refused`] and by a
+//! `tracing` error.
+//!
+//! [`NtpClient::health`] judges the clock the HLC reads, not just the bound: it is healthy
+//! only when the interval is narrow enough and the corrected clock's reading lies close to
+//! it (its worst-case error, from the reading to the far end of the interval, within the
+//! limit). While the corrected clock slews towards a new estimate or holds still after a
+//! backward step, health says [`Health::Converging`].
 //!
 //! # Layout
 //!
 //! A pure core, no I/O, time always an input: the [`Packet`] codec and [`NtpTimestamp`]
 //! arithmetic (era-safe across 2036), [`validate_response`], [`Sample`], the per-[`Source`]
 //! state ([`ClockFilter`], [`PollSchedule`], reach, kiss-o'-death), [`select`], the
-//! [`Engine`] over them, the [`Discipline`], [`server::answer`] and a [`sim`]ulation harness
-//! in virtual time. A thin tokio shell (feature `tokio`, on by default): [`NtpClient`],
+//! [`Engine`] over them, the [`Discipline`], the [`Tracker`] that runs after every poll,
+//! [`server::answer`] and a [`sim`]ulation harness in virtual time. A thin tokio shell (feature `tokio`, on by default): [`NtpClient`],
 //! [`Responder`], [`query`] and commit wait. The `ntp-sync` program (feature `cli`):
 //! `query [--samples N] [--timeout MS] [--json] SERVER...` (exit 0 with an estimate, 2
 //! without, 1 on usage errors), `serve --listen ADDR [--offset SECONDS] [--stratum N]
@@ -150,8 +166,10 @@ mod seqlock;
 pub mod server;
 pub mod sim;
 mod source;
+mod steady_clock;
 #[cfg(feature = "tokio")]
 mod tokio_clock;
+mod tracking;
 mod true_time;
 mod validate;
 
@@ -166,6 +184,8 @@ pub use poll::{PollConfig, PollSchedule};
 pub use report::SourceReport;
 pub use sample::{LocalTimes, Sample, SampleParams, DEFAULT_DRIFT_BOUND_PPB};
 pub use source::{PollFailure, Source};
+pub use steady_clock::SteadyClock;
+pub use tracking::{Readings, Tracker, Update};
 pub use true_time::{Health, ReadPolicy, TimeInterval, TrueTime};
 pub use validate::{validate_response, Expected, KissCode, ResponseError, MAX_ROOT_DISTANCE_NANOS};
 

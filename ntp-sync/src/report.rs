@@ -37,9 +37,14 @@ impl Engine {
     /// Evaluates at local time `now_nanos` and describes every source.
     pub fn report(&self, now_nanos: i64) -> (Evaluation, Vec<SourceReport>) {
         let evaluation = self.evaluate(now_nanos);
+        let reports = self.describe(&evaluation, now_nanos);
+        (evaluation, reports)
+    }
+
+    /// Describes every source as `evaluation`, made at local time `now_nanos`, judged it.
+    pub fn describe(&self, evaluation: &Evaluation, now_nanos: i64) -> Vec<SourceReport> {
         let drift = self.config().drift_ppb;
-        let reports = self
-            .sources()
+        self.sources()
             .iter()
             .zip(&evaluation.states)
             .enumerate()
@@ -58,8 +63,7 @@ impl Engine {
                     state: state.clone(),
                 }
             })
-            .collect();
-        (evaluation, reports)
+            .collect()
     }
 }
 

@@ -22,9 +22,11 @@ use crate::validate::root_distance_nanos;
 /// RFC 5905's PHI: the frequency tolerance assumed of a local clock, 15 ppm.
 pub const DEFAULT_DRIFT_BOUND_PPB: i64 = 15_000;
 
-/// How fast the radius of an estimate grows: `age * drift_ppb / 10^9`, rounded up.
+/// How fast the radius of an estimate grows: `age * drift_ppb / 10^9`, rounded up. The
+/// product is taken in 128 bits: in 64 it would saturate after a week at 15 ppm.
 pub(crate) fn drift_growth(age_nanos: i64, drift_ppb: i64) -> i64 {
-    age_nanos.max(0).saturating_mul(drift_ppb) / 1_000_000_000 + 1
+    let product = i128::from(age_nanos.max(0)) * i128::from(drift_ppb.max(0));
+    i64::try_from(product / 1_000_000_000 + 1).unwrap_or(i64::MAX)
 }
 
 /// One offset measurement against one server.
@@ -224,6 +226,15 @@ mod tests {
         let later = s.radius_at(base + 1_000 * SECOND, DEFAULT_DRIFT_BOUND_PPB);
         assert_eq!(later - s.radius_nanos, 15 * MS + 1);
         assert_eq!(s.radius_at(base + 1_000 * SECOND, 0) - s.radius_nanos, 1);
+    }
+
+    #[test]
+    fn drift_growth_keeps_growing_past_a_week() {
+        // 30 days at 15 ppm: 38.88 s (a 64-bit product saturated near 9.2 s).
+        let month = 30 * 86_400 * SECOND;
+        assert_eq!(drift_growth(month, DEFAULT_DRIFT_BOUND_PPB), 38_880_000_001);
+        assert_eq!(drift_growth(i64::MAX, 500_000), i64::MAX / 2_000 + 1);
+        assert_eq!(drift_growth(-SECOND, DEFAULT_DRIFT_BOUND_PPB), 1);
     }
 
     proptest! {

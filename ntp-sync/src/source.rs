@@ -36,6 +36,8 @@ pub enum PollFailure {
 pub struct Source {
     name: String,
     address: Option<SocketAddr>,
+    /// The address came from resolving the name, so a failure may mean it changed.
+    resolved: bool,
     reach: u8,
     filter: ClockFilter,
     schedule: PollSchedule,
@@ -54,6 +56,7 @@ impl Source {
         Self {
             name: name.into(),
             address,
+            resolved: false,
             reach: 0,
             filter: ClockFilter::default(),
             schedule: PollSchedule::new(poll),
@@ -77,9 +80,11 @@ impl Source {
         self.address
     }
 
-    /// Sets the resolved address.
+    /// Sets the address the name resolved to. A failed poll forgets it again, so that a
+    /// name is resolved anew while it fails (the server may have moved).
     pub fn set_address(&mut self, address: SocketAddr) {
         self.address = Some(address);
+        self.resolved = true;
     }
 
     /// The reach register: bit 0 is the latest poll, set when it got a valid response.
@@ -195,6 +200,9 @@ impl Source {
     /// invalid responses arrived before the timeout, pass the last of them.
     pub fn on_failure(&mut self, failure: PollFailure) {
         self.pending = None;
+        if self.resolved {
+            self.address = None;
+        }
         self.schedule.failed();
         self.last_failure = Some(failure);
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);

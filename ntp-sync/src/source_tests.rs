@@ -141,3 +141,21 @@ fn unknown_kiss_codes_are_ignored() {
         Some(Duration::from_secs(2))
     );
 }
+
+#[test]
+fn a_resolved_name_is_resolved_again_after_a_failure() {
+    let mut named = Source::new("ntp.example", None, &PollConfig::default());
+    named.set_address(addr());
+    named.begin_poll(1);
+    named.on_failure(PollFailure::Timeout(Duration::from_secs(1)));
+    assert_eq!(
+        named.address(),
+        None,
+        "the next poll resolves the name again"
+    );
+    // An address given as such is kept: there is nothing to resolve.
+    let mut literal = source();
+    literal.begin_poll(1);
+    literal.on_failure(PollFailure::Timeout(Duration::from_secs(1)));
+    assert_eq!(literal.address(), Some(addr()));
+}

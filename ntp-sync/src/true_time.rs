@@ -1,14 +1,18 @@
 //! The read side of the client: the published estimate, read lock-free, in the shape of
 //! Spanner's TrueTime (`now()` returns an interval that contains true time).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hlc_core::{PhysicalClock, SystemClock, Timestamp};
+use hlc_core::{PhysicalClock, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::corrected::CorrectedClock;
+use crate::discipline::DisciplineError;
 use crate::estimate::{Estimate, Status, StatusPolicy};
 use crate::seqlock::SeqCell;
+use crate::steady_clock::SteadyClock;
 
 /// True time at one instant: it lies in `[earliest, latest]`, unless `status` is
 /// [`Status::Unsynchronised`], in which case the interval is unbounded (`earliest` is the
@@ -44,15 +48,27 @@ impl TimeInterval {
         let width = self.latest.physical_micros() - self.earliest.physical_micros();
         Duration::from_micros(width.div_ceil(2))
     }
+
+    /// The worst-case error of a clock reading `micros`: its distance to the far end of the
+    /// interval (beyond the width when the reading lies outside).
+    pub fn worst_error(&self, micros: u64) -> Duration {
+        let below = micros.saturating_sub(self.earliest.physical_micros());
+        let above = self.latest.physical_micros().saturating_sub(micros);
+        Duration::from_micros(below.max(above))
+    }
 }
 
-/// Whether the bound is good enough to honour the HLC's max offset.
+/// Whether the clock an HLC reads is close enough to true time to honour its max offset.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Health {
-    /// Synchronised or free-running with a radius within the limit.
+    /// The bound holds (synchronised or free-running) and the clock is within the limit of
+    /// true time.
     Healthy {
-        /// The current radius.
+        /// How far the clock may be from true time: for a [`TrueTime`] that follows a
+        /// [`CorrectedClock`] (an [`NtpClient`](crate::NtpClient)'s does), the corrected
+        /// clock's worst-case error, from its reading to the far end of the interval; for one
+        /// that does not, the interval's radius.
         radius: Duration,
     },
     /// No bound at all.
@@ -62,6 +78,15 @@ pub enum Health {
         /// The current radius.
         radius: Duration,
         /// The configured limit (a share of max-offset).
+        limit: Duration,
+    },
+    /// The bound is tight, but the corrected clock is not yet close to it: it is slewing
+    /// towards a new estimate, or holding still after a backward step, and may be `error`
+    /// away from true time.
+    Converging {
+        /// The corrected clock's worst-case error now.
+        error: Duration,
+        /// The configured limit.
         limit: Duration,
     },
     /// The bound is fine, but the corrected clock refused to follow it (the offset is beyond
@@ -104,13 +129,19 @@ struct Shared {
     /// The estimate as published, in nanoseconds, for [`TrueTime::estimate`].
     estimate: SeqCell<5>,
     clock: Arc<dyn PhysicalClock>,
-    /// `clock` is the system clock: read it inline rather than through the trait object.
-    system_clock: bool,
+    /// `clock` is the [`SteadyClock`]: read it inline rather than through the trait object.
+    steady_clock: bool,
+    /// How far a reading of `clock` may lag the time it stands for, in whole microseconds.
+    resolution_micros: i64,
     /// The drift bound as a 32.32 fixed-point fraction, rounded up.
     drift_per_micro_q32: u64,
     free_running_after_micros: i64,
     void_after_micros: i64,
     policy: ReadPolicy,
+    /// The clock whose distance from the bound [`TrueTime::health`] counts.
+    corrected: Option<CorrectedClock>,
+    /// The size of the offset the corrected clock refused, in nanoseconds; 0 when none.
+    refused_nanos: AtomicU64,
 }
 
 impl std::fmt::Debug for TrueTime {
@@ -126,27 +157,46 @@ fn micros(duration: Duration) -> i64 {
 }
 
 impl TrueTime {
-    /// A handle with no estimate yet, reading local time from `clock`.
+    /// A handle with no estimate yet, reading local time from `clock`. The clock must not
+    /// step, nor run off its true rate by more than the drift bound: the estimate is kept
+    /// against it (see [`SteadyClock`]).
     pub fn new(clock: Arc<dyn PhysicalClock>, policy: ReadPolicy) -> Self {
-        Self::build(clock, false, policy)
+        Self::build(clock, false, policy, None)
     }
 
-    /// A handle with no estimate yet on the system clock, which it reads inline: the
+    /// A handle with no estimate yet on the [`SteadyClock`], which it reads inline: the
     /// cheapest [`now_interval`](Self::now_interval).
-    pub fn with_system_clock(policy: ReadPolicy) -> Self {
-        Self::build(Arc::new(SystemClock), true, policy)
+    pub fn with_steady_clock(policy: ReadPolicy) -> Self {
+        Self::build(Arc::new(SteadyClock), true, policy, None)
     }
 
-    fn build(clock: Arc<dyn PhysicalClock>, system_clock: bool, policy: ReadPolicy) -> Self {
+    /// A handle on `corrected`'s local clock whose [`health`](Self::health) counts how far
+    /// the corrected clock is from the bound: the clock an HLC reads is then healthy only
+    /// when it is close to true time, not just when the estimate is.
+    pub fn following(corrected: CorrectedClock, policy: ReadPolicy) -> Self {
+        let clock = Arc::clone(corrected.local_clock());
+        Self::build(clock, false, policy, Some(corrected))
+    }
+
+    pub(crate) fn build(
+        clock: Arc<dyn PhysicalClock>,
+        steady_clock: bool,
+        policy: ReadPolicy,
+        corrected: Option<CorrectedClock>,
+    ) -> Self {
+        let resolution = micros(clock.resolution()).max(1);
         let shared = Shared {
             bounds: SeqCell::new([0; 4]),
             estimate: SeqCell::new([0; 5]),
             clock,
-            system_clock,
+            steady_clock,
+            resolution_micros: resolution,
             drift_per_micro_q32: drift_q32(policy.drift_ppb),
             free_running_after_micros: micros(policy.status.free_running_after),
             void_after_micros: micros(policy.status.void_after),
             policy,
+            corrected,
+            refused_nanos: AtomicU64::new(0),
         };
         Self {
             shared: Arc::new(shared),
@@ -184,6 +234,18 @@ impl TrueTime {
         self.shared.estimate.store(words.map(|word| word as u64));
     }
 
+    /// Records that the corrected clock refuses the estimate (beyond the panic threshold), or
+    /// follows it again with `None`; [`health`](Self::health) reports it.
+    pub fn set_refused(&self, refused: Option<DisciplineError>) {
+        let nanos = match refused {
+            Some(DisciplineError::PanicThreshold { offset, .. }) => {
+                u64::try_from(offset.as_nanos()).unwrap_or(u64::MAX).max(1)
+            }
+            None => 0,
+        };
+        self.shared.refused_nanos.store(nanos, Ordering::Relaxed);
+    }
+
     /// The estimate in force, if any (possibly void; see [`TrueTime::now_interval`]).
     pub fn estimate(&self) -> Option<Estimate> {
         let [has, at, offset, radius, newest] = self.shared.estimate.load();
@@ -212,8 +274,8 @@ impl TrueTime {
 
     #[inline]
     fn local_micros(&self) -> u64 {
-        match self.shared.system_clock {
-            true => SystemClock.now_micros(),
+        match self.shared.steady_clock {
+            true => SteadyClock.now_micros(),
             false => self.shared.clock.now_micros(),
         }
     }
@@ -222,8 +284,14 @@ impl TrueTime {
     /// little integer arithmetic, all in microseconds.
     #[inline]
     pub fn now_interval(&self) -> TimeInterval {
+        self.interval_at(self.local_micros())
+    }
+
+    /// The interval when the local clock reads `local_micros`.
+    #[inline]
+    fn interval_at(&self, local_micros: u64) -> TimeInterval {
         let shared = &*self.shared;
-        let now = self.local_micros() as i64;
+        let now = local_micros as i64;
         let [at, low, high, newest] = shared.bounds.load().map(|word| word as i64);
         let freshness = now.saturating_sub(newest);
         if at == 0 || freshness >= shared.void_after_micros {
@@ -238,24 +306,42 @@ impl TrueTime {
             false => Status::Synchronised,
         };
         TimeInterval {
-            // Microseconds since 1970 plus offsets within ±2^62: no overflow.
+            // Microseconds since 1970 plus offsets within ±2^62: no overflow. The reading may
+            // lag the local time it stands for by the clock's resolution, so only the upper
+            // end moves by it.
             earliest: micros_timestamp(now + low - growth),
-            latest: micros_timestamp(now + high + growth),
+            latest: micros_timestamp(now + high + growth + shared.resolution_micros),
             status,
         }
     }
 
-    /// Whether the bound is tight enough; see [`Health`].
+    /// Whether the clock an HLC would read is close enough to true time; see [`Health`].
+    ///
+    /// Reads the local clock once and judges, at that one instant, the interval and (when
+    /// this handle follows a [`CorrectedClock`]) the corrected clock's reading within it.
     pub fn health(&self) -> Health {
-        let interval = self.now_interval();
+        let refused = self.shared.refused_nanos.load(Ordering::Relaxed);
+        if refused != 0 {
+            let offset = Duration::from_nanos(refused);
+            return Health::CorrectionRefused { offset };
+        }
+        let now = self.local_micros();
+        let interval = self.interval_at(now);
         if interval.status == Status::Unsynchronised {
             return Health::Unsynchronised;
         }
         let radius = interval.radius();
         let limit = self.shared.policy.health_limit;
-        match radius <= limit {
-            true => Health::Healthy { radius },
-            false => Health::RadiusTooLarge { radius, limit },
+        if radius > limit {
+            return Health::RadiusTooLarge { radius, limit };
+        }
+        let Some(corrected) = &self.shared.corrected else {
+            return Health::Healthy { radius };
+        };
+        let error = interval.worst_error(corrected.reading_at(now));
+        match error <= limit {
+            true => Health::Healthy { radius: error },
+            false => Health::Converging { error, limit },
         }
     }
 }

@@ -7,10 +7,12 @@ use hlc_core::{PhysicalClock, SystemClock};
 /// The clock a node stamps with: its [`OffsetClock`], or that clock corrected through NTP.
 pub type NodeClock = Arc<dyn PhysicalClock>;
 
-/// The system clock shifted by a fixed number of microseconds (either way).
+/// A clock (the system clock unless told otherwise) shifted by a fixed number of
+/// microseconds, either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OffsetClock {
+pub struct OffsetClock<C = SystemClock> {
     offset_micros: i64,
+    base: C,
 }
 
 impl OffsetClock {
@@ -18,6 +20,17 @@ impl OffsetClock {
     pub fn from_millis(offset_ms: i64) -> Self {
         Self {
             offset_micros: offset_ms.saturating_mul(1_000),
+            base: SystemClock,
+        }
+    }
+}
+
+impl<C> OffsetClock<C> {
+    /// The same offset over `base` instead.
+    pub fn over<D>(self, base: D) -> OffsetClock<D> {
+        OffsetClock {
+            offset_micros: self.offset_micros,
+            base,
         }
     }
 
@@ -32,9 +45,13 @@ impl OffsetClock {
     }
 }
 
-impl PhysicalClock for OffsetClock {
+impl<C: PhysicalClock> PhysicalClock for OffsetClock<C> {
     fn now_micros(&self) -> u64 {
-        self.shift(SystemClock.now_micros())
+        self.shift(self.base.now_micros())
+    }
+
+    fn resolution(&self) -> std::time::Duration {
+        self.base.resolution()
     }
 }
 

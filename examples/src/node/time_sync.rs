@@ -4,7 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ntp_sync::NtpClient;
+use ntp_sync::{NtpClient, SteadyClock};
 
 use super::{NodeClock, NodeConfig, OffsetClock};
 
@@ -12,8 +12,9 @@ use super::{NodeClock, NodeConfig, OffsetClock};
 const BURST: (u8, Duration) = (4, Duration::from_millis(500));
 
 /// The node's clock: `skewed` as it is without NTP servers, else the clock an [`NtpClient`]
-/// corrects, measuring `skewed` against the servers. The client must stay alive with the
-/// node: it keeps polling and the corrected clock follows it.
+/// corrects, measuring the same skew over ntp-sync's [`SteadyClock`] (which nobody steps)
+/// against the servers. The client must stay alive with the node: it keeps polling and the
+/// corrected clock follows it.
 pub(super) fn node_clock(
     skewed: OffsetClock,
     config: &NodeConfig,
@@ -23,7 +24,7 @@ pub(super) fn node_clock(
     }
     let client = NtpClient::builder()
         .servers(config.ntp_servers.iter().cloned())
-        .clock(skewed)
+        .clock(skewed.over(SteadyClock))
         .burst(BURST.0, BURST.1)
         .health_limit(config.max_offset, 0.5)
         .start()

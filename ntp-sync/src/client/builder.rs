@@ -9,8 +9,12 @@ use super::poller::{poll_source, watch_status};
 use super::state::Shared;
 use super::NtpClient;
 use crate::corrected::CorrectedClock;
-use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD, MAX_RATE_PPB};
+use crate::discipline::{
+    Discipline, DEFAULT_PANIC_THRESHOLD, DEFAULT_STEP_THRESHOLD, MAX_RATE_PPB,
+};
 use crate::engine::{Engine, EngineConfig};
+use crate::steady_clock::SteadyClock;
+use crate::tracking::Tracker;
 use crate::true_time::{ReadPolicy, TrueTime};
 
 /// A configuration the client cannot run with.
@@ -32,9 +36,10 @@ pub enum BuildError {
 pub struct NtpClientBuilder {
     servers: Vec<String>,
     config: EngineConfig,
-    /// `None`: the system clock.
+    /// `None`: the steady clock.
     clock: Option<Arc<dyn PhysicalClock>>,
     panic_threshold: Duration,
+    step_threshold: Duration,
     max_offset: Duration,
     health_share: f64,
 }
@@ -46,6 +51,7 @@ impl Default for NtpClientBuilder {
             config: EngineConfig::default(),
             clock: None,
             panic_threshold: DEFAULT_PANIC_THRESHOLD,
+            step_threshold: DEFAULT_STEP_THRESHOLD,
             max_offset: DEFAULT_MAX_OFFSET,
             health_share: 0.5,
         }
@@ -126,6 +132,13 @@ impl NtpClientBuilder {
         self
     }
 
+    /// An estimate further than this from the corrected clock is stepped in at once rather
+    /// than slewed (default 128 ms, RFC 5905's STEPT).
+    pub fn step_threshold(mut self, threshold: Duration) -> Self {
+        self.step_threshold = threshold;
+        self
+    }
+
     /// The HLC's max offset (default 500 ms) and the share of it the radius may use before
     /// [`health`](NtpClient::health) turns unhealthy (default 0.5: two nodes each within the
     /// radius are then within max offset of each other).
@@ -135,7 +148,13 @@ impl NtpClientBuilder {
         self
     }
 
-    /// The local clock the offset is measured against (default the system clock).
+    /// The local clock the offset is measured against, the bound kept on and the corrected
+    /// clock built over (default: the [`SteadyClock`], which no daemon steps or slews).
+    ///
+    /// The bound assumes this clock runs within the drift bound of true time and is never
+    /// stepped: a step is noticed at the next poll (samples dropped, estimate withdrawn, the
+    /// correction stepped), but reads in between are off by the step. Tests pass a
+    /// `ManualClock` or a [`TokioClock`](crate::TokioClock).
     pub fn clock(mut self, clock: impl PhysicalClock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
         self
@@ -184,22 +203,28 @@ impl NtpClientBuilder {
     pub fn start(self) -> Result<NtpClient, BuildError> {
         self.check()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
-        let mut engine = Engine::new(self.config);
+        let supplied = self.clock.is_some();
+        let local = self.clock.unwrap_or_else(|| Arc::new(SteadyClock));
+        let mut config = self.config;
+        // A coarse clock's readings lag by up to a tick: every sample counts it.
+        let resolution = i64::try_from(local.resolution().as_nanos()).unwrap_or(i64::MAX);
+        config.local_precision_nanos = config.local_precision_nanos.max(resolution);
+        let mut engine = Engine::new(config);
         for server in &self.servers {
             engine.add_source(server.clone(), server.parse().ok());
         }
         let policy = ReadPolicy {
-            drift_ppb: self.config.drift_ppb,
-            status: self.config.status,
+            drift_ppb: config.drift_ppb,
+            status: config.status,
             health_limit: self.max_offset.mul_f64(self.health_share),
         };
-        let true_time = match self.clock {
-            Some(clock) => TrueTime::new(clock, policy),
-            None => TrueTime::with_system_clock(policy),
-        };
-        let local = Arc::clone(true_time.local_clock());
-        let corrected = CorrectedClock::new(local, Discipline::new(self.panic_threshold));
-        let shared = Arc::new(Shared::new(engine, true_time, corrected));
+        let corrected = CorrectedClock::new(Arc::clone(&local));
+        let true_time = TrueTime::build(local, !supplied, policy, Some(corrected.clone()));
+        let discipline =
+            Discipline::new(self.panic_threshold).with_step_threshold(self.step_threshold);
+        // Only a supplied clock can be stepped; the steady clock cannot.
+        let tracker = Tracker::new(discipline, supplied);
+        let shared = Arc::new(Shared::new(engine, tracker, true_time, corrected));
         let mut tasks: Vec<_> = (0..self.servers.len())
             .map(|index| runtime.spawn(poll_source(Arc::clone(&shared), index)))
             .collect();

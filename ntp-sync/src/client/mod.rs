@@ -15,7 +15,6 @@ pub use state::Snapshot;
 
 use crate::commit_wait::CommitWaitError;
 use crate::corrected::CorrectedClock;
-use crate::discipline::DisciplineError;
 use crate::estimate::Status;
 use crate::true_time::{Health, TimeInterval, TrueTime};
 use state::Shared;
@@ -54,16 +53,11 @@ impl NtpClient {
         self.shared.true_time.clone()
     }
 
-    /// Whether the bound is good enough to honour the HLC's max offset, and the corrected
-    /// clock follows it; see [`Health`].
+    /// Whether the [`corrected_clock`](Self::corrected_clock) is close enough to true time to
+    /// honour the HLC's max offset: the bound is tight, and the corrected clock lies close to
+    /// it (not still slewing towards it, nor refusing it); see [`Health`].
     pub fn health(&self) -> Health {
-        let refused = self.shared.snapshot.borrow().refused;
-        match refused {
-            Some(DisciplineError::PanicThreshold { offset, .. }) => {
-                Health::CorrectionRefused { offset }
-            }
-            None => self.shared.true_time.health(),
-        }
+        self.shared.true_time.health()
     }
 
     /// The software-disciplined clock, for `Hlc::with_clock`.

@@ -46,7 +46,8 @@ async fn poll(shared: &Shared, index: usize, socket: &mut Option<UdpSocket>) {
     }
 }
 
-/// The source's address, resolving its name the first time (and after every failure).
+/// The source's address, resolving its name when it has none: the first time, and after
+/// every failed poll (see [`Source::set_address`](crate::Source::set_address)).
 async fn address(shared: &Shared, index: usize) -> Result<SocketAddr, PollFailure> {
     let (name, known) = {
         let engine = lock(&shared.engine);
@@ -61,12 +62,17 @@ async fn address(shared: &Shared, index: usize) -> Result<SocketAddr, PollFailur
     Ok(address)
 }
 
-/// The source's socket, bound on first use.
+/// The source's socket, bound on first use, and again when the server's name resolved to
+/// an address of the other family.
 async fn bound(
     socket: &mut Option<UdpSocket>,
     server: SocketAddr,
 ) -> Result<&UdpSocket, PollFailure> {
-    if socket.is_none() {
+    let same_family = socket
+        .as_ref()
+        .and_then(|s| s.local_addr().ok())
+        .is_some_and(|local| local.is_ipv4() == server.is_ipv4());
+    if !same_family {
         *socket = Some(socket_for(server).await?);
     }
     socket

@@ -1,5 +1,5 @@
-//! What the client's tasks share, and the step after every poll: select, discipline, publish,
-//! and tell the world (snapshot channel and tracing) what changed.
+//! What the client's tasks share, and the step after every poll: the [`Tracker`] decides,
+//! this publishes and tells the world (snapshot channel and tracing) what changed.
 
 use std::mem::discriminant;
 use std::sync::{Arc, Mutex};
@@ -12,9 +12,10 @@ use tokio::time::Instant;
 use crate::corrected::CorrectedClock;
 use crate::discipline::DisciplineError;
 use crate::engine::{Engine, Outcome, SourceState};
-use crate::estimate::{Estimate, Status, StepDetector};
+use crate::estimate::{Estimate, Status};
 use crate::net::{duration_nanos, local_nanos, lock};
 use crate::report::SourceReport;
+use crate::tracking::{Readings, Tracker};
 use crate::true_time::TrueTime;
 
 /// Everything known after the latest poll, as published on [`NtpClient::subscribe`].
@@ -50,10 +51,7 @@ impl Snapshot {
 }
 
 struct Published {
-    estimate: Option<Estimate>,
-    applied_sample_nanos: i64,
-    step: StepDetector,
-    refused: Option<DisciplineError>,
+    tracker: Tracker,
     polls: u64,
     last_status: Status,
     last_states: Vec<SourceState>,
@@ -70,12 +68,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(engine: Engine, true_time: TrueTime, corrected: CorrectedClock) -> Self {
+    pub(crate) fn new(
+        engine: Engine,
+        tracker: Tracker,
+        true_time: TrueTime,
+        corrected: CorrectedClock,
+    ) -> Self {
         let published = Published {
-            estimate: None,
-            applied_sample_nanos: i64::MIN,
-            step: StepDetector::default(),
-            refused: None,
+            tracker,
             polls: 0,
             last_status: Status::Unsynchronised,
             last_states: Vec::new(),
@@ -94,54 +94,43 @@ impl Shared {
     /// Re-evaluates after a poll (`polled`) or a timer, and publishes.
     pub(crate) fn refresh(&self, polled: bool) {
         let mut published = lock(&self.published);
-        let now = local_nanos(&*self.clock);
-        let monotonic = duration_nanos(self.monotonic_origin.elapsed());
+        let readings = Readings {
+            local_nanos: local_nanos(&*self.clock),
+            monotonic_nanos: duration_nanos(self.monotonic_origin.elapsed()),
+        };
         let mut engine = lock(&self.engine);
-        if published.step.stepped(now, monotonic) {
-            tracing::warn!(target: "ntp_sync", "local clock stepped; samples dropped, estimate withdrawn");
-            engine.forget_samples();
-            published.estimate = None;
-        }
-        let (evaluation, sources) = engine.report(now);
+        let update = published.tracker.refresh(&mut engine, readings);
+        let sources = engine.describe(&update.evaluation, readings.local_nanos);
         drop(engine);
-        if let Outcome::Agreed(estimate) = evaluation.outcome {
-            self.discipline(&mut published, estimate);
+        if update.stepped {
+            tracing::warn!(target: "ntp_sync", "local clock stepped; samples dropped, estimate withdrawn");
         }
-        published.estimate = evaluation.next_published(published.estimate);
+        match update.action {
+            Some(Ok(action)) => {
+                tracing::debug!(target: "ntp_sync", ?action, "corrected clock updated");
+            }
+            Some(Err(error)) => {
+                tracing::error!(target: "ntp_sync", %error, "corrected clock refused the estimate");
+            }
+            None => {}
+        }
+        if let Some(correction) = update.correction {
+            self.corrected.publish(correction);
+        }
+        let refused = published.tracker.refused();
+        self.true_time.set_refused(refused);
+        self.true_time.publish(update.published);
         published.polls += u64::from(polled);
-        self.true_time.publish(published.estimate);
         let status = self.true_time.now_interval().status;
         log_changes(&mut published, status, &sources);
         self.snapshot.send_replace(Snapshot {
             sources,
-            outcome: evaluation.outcome,
-            estimate: published.estimate,
+            outcome: update.evaluation.outcome,
+            estimate: update.published,
             status,
-            refused: published.refused,
+            refused,
             polls: published.polls,
         });
-    }
-
-    /// Feeds the corrected clock, once per new sample (re-applying an estimate made from the
-    /// same samples would fool the frequency estimate into seeing no drift).
-    fn discipline(&self, published: &mut Published, estimate: Estimate) {
-        if estimate.newest_sample_nanos <= published.applied_sample_nanos {
-            return;
-        }
-        published.applied_sample_nanos = estimate.newest_sample_nanos;
-        match self
-            .corrected
-            .apply(estimate.at_nanos, estimate.offset_nanos)
-        {
-            Ok(action) => {
-                tracing::debug!(target: "ntp_sync", ?action, "corrected clock updated");
-                published.refused = None;
-            }
-            Err(error) => {
-                tracing::error!(target: "ntp_sync", %error, "corrected clock refused the estimate");
-                published.refused = Some(error);
-            }
-        }
     }
 }
 

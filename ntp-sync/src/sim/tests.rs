@@ -178,3 +178,159 @@ proptest! {
         prop_assert_eq!(report.misses, 0, "{:?}", report);
     }
 }
+
+const MINUTE: i64 = 60 * SECOND;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// A day on a host whose system clock is stepped by ±5 s and slewed at ±500 ppm, against
+/// five servers of which one lies, with lost polls and an oscillator within the drift bound.
+fn troubled_day() -> impl Strategy<Value = Scenario> {
+    let step = (0..DAY, prop::bool::ANY).prop_map(|(at, ahead)| WallEvent::Step {
+        at_nanos: at,
+        by_nanos: if ahead { 5 * SECOND } else { -5 * SECOND },
+    });
+    let slew = (0..DAY, 10 * MINUTE..2 * HOUR, prop::bool::ANY).prop_map(|(from, span, up)| {
+        WallEvent::Slew {
+            from_nanos: from,
+            for_nanos: span,
+            ppb: if up { 500_000 } else { -500_000 },
+        }
+    });
+    let events = (
+        proptest::collection::vec(step, 2..8),
+        proptest::collection::vec(slew, 1..4),
+    );
+    let honest = (-800_000i64..800_000, 0.0f64..0.3);
+    let liar = (prop::bool::ANY, 5 * MS..3 * SECOND, 0.0f64..0.3);
+    (
+        any::<u64>(),
+        -SECOND..SECOND,
+        -14_000i64..14_000,
+        events,
+        proptest::collection::vec(honest, 4),
+        liar,
+        0usize..5,
+    )
+        .prop_map(
+            |(seed, offset, drift, (steps, slews), honest, liar, liar_at)| {
+                let mut world = Scenario::new(seed);
+                world.config.poll = crate::poll::PollConfig::default();
+                world.local_offset_nanos = offset;
+                world.local_drift_ppb = drift;
+                let start = world.start_nanos;
+                world.wall_events = steps.into_iter().chain(slews).collect();
+                for event in &mut world.wall_events {
+                    match event {
+                        WallEvent::Step { at_nanos, .. } => *at_nanos += start,
+                        WallEvent::Slew { from_nanos, .. } => *from_nanos += start,
+                    }
+                }
+                world.servers = honest
+                    .into_iter()
+                    .map(|(offset, loss)| SimServer {
+                        loss,
+                        ..SimServer::honest(offset)
+                    })
+                    .collect();
+                let (ahead, by, loss) = liar;
+                let lie = SimServer {
+                    loss,
+                    ..SimServer::liar(if ahead { by } else { -by })
+                };
+                world.servers.insert(liar_at, lie);
+                world
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn prop_through_a_troubled_day_no_read_catches_the_client_lying(world in troubled_day()) {
+        let mut sim = Simulation::new(world);
+        let report = sim.run_until(DAY);
+        let reads = report.exchanges * 2;
+        prop_assert_eq!(
+            (report.misses, report.health_misses, report.backward_reads),
+            (0, 0, 0),
+            "{:?}",
+            report
+        );
+        // The steady clock never saw the system clock's steps.
+        prop_assert_eq!(report.steps_noticed, 0);
+        // Not vacuous: almost every read claimed a bound and a healthy clock.
+        prop_assert!(report.bounded_checks * 100 >= reads * 95, "{:?}", report);
+        prop_assert!(report.healthy_checks * 100 >= reads * 90, "{:?}", report);
+        prop_assert!(sim.true_nanos() - sim.scenario.start_nanos >= DAY);
+        prop_assert!(report.exchanges >= 2_000, "{:?}", report);
+    }
+}
+
+fn one_step_world(client_clock: ClientClock) -> Scenario {
+    let mut world = scenario(vec![
+        SimServer::honest(100_000),
+        SimServer::honest(-100_000),
+        SimServer::honest(0),
+    ]);
+    world.config.poll = crate::poll::PollConfig::default();
+    world.client_clock = client_clock;
+    world.wall_events = vec![WallEvent::Step {
+        at_nanos: world.start_nanos + HOUR,
+        by_nanos: 5 * SECOND,
+    }];
+    world
+}
+
+#[test]
+fn a_stepped_system_clock_is_caught_by_the_checks_and_the_client_recovers_within_polls() {
+    // Handed the system clock against the docs' advice, the client lies from the step until
+    // its next poll notices it, which shows the checks bite; then it must step its
+    // correction rather than slew 5 s at 500 ppm for hours while calling itself healthy.
+    let mut sim = Simulation::new(one_step_world(ClientClock::System));
+    let report = sim.run_until(3 * HOUR);
+    assert_eq!(report.steps_noticed, 1, "{report:?}");
+    assert!(report.misses + report.health_misses > 0, "{report:?}");
+    let last_miss = report.last_miss_nanos.unwrap() - sim.scenario.start_nanos;
+    assert!(
+        last_miss < HOUR + 3 * MINUTE,
+        "lied until {}s",
+        last_miss / SECOND
+    );
+    let error = sim.corrected_error_nanos();
+    assert!(error.abs() < 25 * MS, "corrected clock {error} ns off");
+    assert!(sim.true_time.health().is_healthy());
+}
+
+#[test]
+fn on_the_steady_clock_the_same_step_changes_nothing() {
+    let mut sim = Simulation::new(one_step_world(ClientClock::Steady));
+    let report = sim.run_until(3 * HOUR);
+    assert_eq!(
+        (report.misses, report.health_misses, report.steps_noticed),
+        (0, 0, 0),
+        "{report:?}"
+    );
+    assert!(sim.corrected_error_nanos().abs() < 25 * MS);
+}
+
+#[test]
+fn a_slewing_system_clock_is_caught_by_the_checks() {
+    // 500 ppm for two hours: 3.6 s, far beyond what a 15 ppm drift bound covers between
+    // polls, and too slow for any step detector. Only the steady clock is immune.
+    let slewing = |client_clock| {
+        let mut world = one_step_world(client_clock);
+        world.wall_events = vec![WallEvent::Slew {
+            from_nanos: world.start_nanos + HOUR,
+            for_nanos: 2 * HOUR,
+            ppb: 500_000,
+        }];
+        Simulation::new(world).run_until(3 * HOUR)
+    };
+    let system = slewing(ClientClock::System);
+    assert!(system.misses > 0, "{system:?}");
+    assert_eq!(system.steps_noticed, 0);
+    let steady = slewing(ClientClock::Steady);
+    assert_eq!((steady.misses, steady.health_misses), (0, 0), "{steady:?}");
+}

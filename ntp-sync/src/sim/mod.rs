@@ -1,0 +1,302 @@
+//! A simulation harness in virtual time: one client against many servers with chosen clock
+//! offsets and drifts, asymmetric and random delays, losses and lies, on a host whose system
+//! clock is stepped and slewed. Every exchange goes through the real codec, validation,
+//! filter, selection and [`Tracker`] (step detection, discipline); every read through the
+//! real [`TrueTime`] and [`CorrectedClock`]. Only the network and the clocks are simulated,
+//! so a day of polling takes a fraction of a second.
+//!
+//! At random instants between polls the simulation reads the interval, the health and the
+//! corrected clock, and counts every read at which one of them lied: true time outside an
+//! interval that claimed a bound, or a corrected clock further from true time than a
+//! healthy verdict allowed.
+//!
+//! ```
+//! use ntp_sync::sim::{Scenario, SimServer, Simulation};
+//!
+//! let mut scenario = Scenario::new(42);
+//! scenario.local_offset_nanos = 250_000_000; // the local clock is 250 ms ahead
+//! scenario.servers = vec![SimServer::honest(0), SimServer::honest(1_000), SimServer::liar(5_000_000_000)];
+//! let report = Simulation::new(scenario).run(1_000);
+//! assert_eq!((report.misses, report.health_misses), (0, 0));
+//! assert!(report.bounded_checks > 1_900);
+//! ```
+
+mod rng;
+mod world;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use hlc_core::{PhysicalClock, Timestamp};
+
+pub use world::{ClientClock, DelayRange, Scenario, SimServer, WallEvent};
+
+use crate::corrected::CorrectedClock;
+use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
+use crate::engine::Engine;
+use crate::estimate::{Estimate, Status};
+use crate::sample::LocalTimes;
+use crate::server::answer;
+use crate::source::PollFailure;
+use crate::tracking::{Readings, Tracker};
+use crate::true_time::{Health, ReadPolicy, TrueTime};
+use rng::SplitMix64;
+use world::VirtualClock;
+
+/// What a run observed.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct SimReport {
+    /// Requests sent.
+    pub exchanges: u64,
+    /// Responses that gave a sample.
+    pub samples: u64,
+    /// Reads at which the client claimed a bound (synchronised or free-running).
+    pub bounded_checks: u64,
+    /// Of those, reads at which true time was outside the bound: must be zero whenever a
+    /// majority of servers is honest and the local clock keeps the drift bound.
+    pub misses: u64,
+    /// Reads at which the health was healthy.
+    pub healthy_checks: u64,
+    /// Of those, reads at which the corrected clock was further from true time than the
+    /// healthy verdict's radius: must be zero under the same assumptions.
+    pub health_misses: u64,
+    /// True time of the last read with a miss of either kind.
+    pub last_miss_nanos: Option<i64>,
+    /// Reads at which the corrected clock read less than at the read before.
+    pub backward_reads: u64,
+    /// The largest radius claimed, in nanoseconds.
+    pub max_radius_nanos: i64,
+    /// Times the client noticed its local clock stepping.
+    pub steps_noticed: u64,
+    /// The estimate at the end.
+    pub last_estimate: Option<Estimate>,
+}
+
+/// A running simulation.
+#[derive(Debug)]
+pub struct Simulation {
+    scenario: Scenario,
+    engine: Engine,
+    tracker: Tracker,
+    clock: VirtualClock,
+    true_time: TrueTime,
+    corrected: CorrectedClock,
+    rng: SplitMix64,
+    now: i64,
+    due: Vec<Option<i64>>,
+    last_reading: u64,
+    report: SimReport,
+}
+
+impl Simulation {
+    /// Sets up the world; every server is due for its first poll at once.
+    pub fn new(scenario: Scenario) -> Self {
+        let mut engine = Engine::new(scenario.config);
+        for index in 0..scenario.servers.len() {
+            engine.add_source(format!("sim-{index}"), Some(address(index)));
+        }
+        let clock = VirtualClock::default();
+        clock.set_nanos(scenario.client_clock_at(scenario.start_nanos));
+        let corrected = CorrectedClock::new(Arc::new(clock.clone()));
+        let policy = ReadPolicy {
+            drift_ppb: scenario.config.drift_ppb,
+            status: scenario.config.status,
+            health_limit: scenario.health_limit,
+        };
+        // The client watches for steps when its clock can step, as the tokio client does.
+        let watch_steps = scenario.client_clock == ClientClock::System;
+        Self {
+            tracker: Tracker::new(Discipline::new(DEFAULT_PANIC_THRESHOLD), watch_steps),
+            true_time: TrueTime::following(corrected.clone(), policy),
+            corrected,
+            clock,
+            rng: SplitMix64(scenario.seed),
+            now: scenario.start_nanos,
+            due: vec![Some(scenario.start_nanos); scenario.servers.len()],
+            last_reading: 0,
+            engine,
+            report: SimReport::default(),
+            scenario,
+        }
+    }
+
+    /// The client engine, to inspect its sources.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The world, to change it between runs (servers falling silent, say).
+    pub fn scenario_mut(&mut self) -> &mut Scenario {
+        &mut self.scenario
+    }
+
+    /// True time now, in nanoseconds since the Unix epoch.
+    pub fn true_nanos(&self) -> i64 {
+        self.now
+    }
+
+    /// How far the corrected clock reads from true time now, in nanoseconds.
+    pub fn corrected_error_nanos(&mut self) -> i64 {
+        self.clock
+            .set_nanos(self.scenario.client_clock_at(self.now));
+        let reading = self.corrected.now_micros() as i64 * 1_000;
+        reading - self.now
+    }
+
+    /// Runs `exchanges` more polls (fewer if every server refused us) and reports.
+    pub fn run(&mut self, exchanges: u64) -> SimReport {
+        for _ in 0..exchanges {
+            if !self.step() {
+                break;
+            }
+        }
+        self.report.last_estimate = self.tracker.published();
+        self.report.clone()
+    }
+
+    /// Runs until true time is `duration_nanos` past the start (or every server refused us).
+    pub fn run_until(&mut self, duration_nanos: i64) -> SimReport {
+        let end = self.scenario.start_nanos.saturating_add(duration_nanos);
+        while self.now < end && self.step() {}
+        self.report.last_estimate = self.tracker.published();
+        self.report.clone()
+    }
+
+    /// Reads at random instants up to the next poll, then polls; false when nothing is due.
+    fn step(&mut self) -> bool {
+        let Some(index) = self.next_due() else {
+            return false;
+        };
+        let due = self.due[index].unwrap_or(self.now).max(self.now);
+        let mut instants: Vec<i64> = (0..self.scenario.reads_per_poll)
+            .map(|_| {
+                let span = world::DelayRange {
+                    min_nanos: self.now,
+                    max_nanos: due,
+                };
+                self.rng.within(span)
+            })
+            .collect();
+        instants.sort_unstable();
+        for at in instants {
+            self.read(at);
+        }
+        self.now = due;
+        self.exchange(index);
+        true
+    }
+
+    fn next_due(&self) -> Option<usize> {
+        let due = self.due.iter().enumerate();
+        due.filter_map(|(i, at)| at.map(|at| (at, i)))
+            .min()
+            .map(|(_, i)| i)
+    }
+
+    /// The local clock when true time is `true_nanos`, as the client reads it.
+    fn local_at(&self, true_nanos: i64) -> i64 {
+        self.clock
+            .set_nanos(self.scenario.client_clock_at(true_nanos));
+        (self.clock.now_micros() as i64).saturating_mul(1_000)
+    }
+
+    fn exchange(&mut self, index: usize) {
+        let sent = self.local_at(self.now);
+        let request = self.engine.begin_poll(index, self.rng.next());
+        self.report.exchanges += 1;
+        let timeout = self.scenario.config.poll.timeout;
+        let timeout_nanos = i64::try_from(timeout.as_nanos()).unwrap_or(i64::MAX);
+        match self.deliver(index, &request) {
+            Some((bytes, back)) if back - self.now <= timeout_nanos => {
+                self.now = back;
+                let local = LocalTimes {
+                    sent_nanos: sent,
+                    received_nanos: self.local_at(back),
+                };
+                let accepted = self
+                    .engine
+                    .on_response(index, &bytes, address(index), local);
+                self.report.samples += u64::from(accepted.is_ok());
+            }
+            _ => {
+                self.now += timeout_nanos;
+                self.engine.on_failure(index, PollFailure::Timeout(timeout));
+            }
+        }
+        self.refresh();
+        let wait = self.engine.next_poll_in(index);
+        self.due[index] =
+            wait.map(|w| self.now + i64::try_from(w.as_nanos()).unwrap_or(i64::MAX / 2));
+    }
+
+    /// The server's response and the true time it arrives back, unless the exchange is lost.
+    fn deliver(&mut self, index: usize, request: &[u8]) -> Option<([u8; crate::HEADER_LEN], i64)> {
+        let server = self.scenario.servers[index];
+        let lost = self.rng.chance(server.loss);
+        let arrive = self.now + self.rng.within(server.outbound);
+        let hold = self.rng.within(DelayRange {
+            min_nanos: 0,
+            max_nanos: 50_000,
+        });
+        let elapsed = |t: i64| t - self.scenario.start_nanos;
+        let receive = server.clock_at(arrive, elapsed(arrive));
+        let transmit = server.clock_at(arrive + hold, elapsed(arrive + hold));
+        let back = arrive + hold + self.rng.within(server.inbound);
+        let response = answer(request, receive, transmit, &server.params)?;
+        (!lost).then_some((response, back))
+    }
+
+    /// What the tokio client does after a poll: the tracker decides, the handles publish.
+    fn refresh(&mut self) {
+        let readings = Readings {
+            local_nanos: self.local_at(self.now),
+            monotonic_nanos: self.scenario.oscillator_at(self.now),
+        };
+        let update = self.tracker.refresh(&mut self.engine, readings);
+        self.report.steps_noticed += u64::from(update.stepped);
+        if let Some(correction) = update.correction {
+            self.corrected.publish(correction);
+        }
+        self.true_time.set_refused(self.tracker.refused());
+        self.true_time.publish(update.published);
+    }
+
+    /// Reads everything a caller may read at true time `at` and counts the lies.
+    fn read(&mut self, at: i64) {
+        self.clock.set_nanos(self.scenario.client_clock_at(at));
+        let truth = Timestamp::from_physical_micros(u64::try_from(at / 1_000).unwrap_or(0));
+        let interval = self.true_time.now_interval();
+        let health = self.true_time.health();
+        let reading = self.corrected.now_micros();
+        let mut lied = false;
+        if interval.status != Status::Unsynchronised {
+            self.report.bounded_checks += 1;
+            let radius = i64::try_from(interval.radius().as_nanos()).unwrap_or(i64::MAX);
+            self.report.max_radius_nanos = self.report.max_radius_nanos.max(radius);
+            if !interval.contains(truth) {
+                self.report.misses += 1;
+                lied = true;
+            }
+        }
+        if let Health::Healthy { radius } = health {
+            self.report.healthy_checks += 1;
+            let error = reading.abs_diff(truth.physical_micros());
+            if u128::from(error) > radius.as_micros() {
+                self.report.health_misses += 1;
+                lied = true;
+            }
+        }
+        if lied {
+            self.report.last_miss_nanos = Some(at);
+        }
+        self.report.backward_reads += u64::from(reading < self.last_reading);
+        self.last_reading = reading;
+    }
+}
+
+fn address(index: usize) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, 10_000 + (index % 50_000) as u16))
+}
+
+#[cfg(test)]
+mod tests;

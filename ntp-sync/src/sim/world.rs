@@ -1,0 +1,283 @@
+//! The simulated world: true time, the host's oscillator and system clock, and the servers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hlc_core::PhysicalClock;
+
+use crate::engine::EngineConfig;
+use crate::poll::PollConfig;
+use crate::server::ServerParams;
+
+/// A uniformly random one-way delay in `[min_nanos, max_nanos]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DelayRange {
+    /// Shortest delay.
+    pub min_nanos: i64,
+    /// Longest delay.
+    pub max_nanos: i64,
+}
+
+/// One simulated server.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct SimServer {
+    /// Its clock's error against true time at the start, in nanoseconds.
+    pub offset_nanos: i64,
+    /// How fast that error grows, in ppb.
+    pub drift_ppb: i64,
+    /// Delay of requests to it.
+    pub outbound: DelayRange,
+    /// Delay of its responses.
+    pub inbound: DelayRange,
+    /// Probability that an exchange is lost, 0 to 1.
+    pub loss: f64,
+    /// What it claims about itself (root delay and dispersion make it honest or not).
+    pub params: ServerParams,
+}
+
+impl SimServer {
+    /// A server `offset_nanos` off that claims a root dispersion of 1 ms (honest while the
+    /// offset stays within it), 1 to 20 ms away each way.
+    pub fn honest(offset_nanos: i64) -> Self {
+        Self {
+            offset_nanos,
+            drift_ppb: 0,
+            outbound: DelayRange {
+                min_nanos: 1_000_000,
+                max_nanos: 20_000_000,
+            },
+            inbound: DelayRange {
+                min_nanos: 1_000_000,
+                max_nanos: 20_000_000,
+            },
+            loss: 0.0,
+            params: ServerParams::default(),
+        }
+    }
+
+    /// A server `offset_nanos` off that claims to be within 1 ms: a liar when the offset is
+    /// larger.
+    pub fn liar(offset_nanos: i64) -> Self {
+        Self::honest(offset_nanos)
+    }
+
+    /// How far the server claims its clock may be off (root delay / 2 + root dispersion).
+    pub fn claimed_nanos(&self) -> i64 {
+        self.params.root_delay_nanos / 2 + self.params.root_dispersion_nanos
+    }
+
+    /// Whether its clock stays within its claim for `duration_nanos` from the start.
+    pub fn is_honest_for(&self, duration_nanos: i64) -> bool {
+        // A drift of 1 ppb moves the clock 1 ns per second.
+        let drifted = self
+            .drift_ppb
+            .abs()
+            .saturating_mul(duration_nanos / 1_000_000_000 + 1);
+        self.offset_nanos.abs().saturating_add(drifted) <= self.claimed_nanos()
+    }
+
+    /// Its clock when true time is `true_nanos`, `elapsed_nanos` after the start.
+    pub(super) fn clock_at(&self, true_nanos: i64, elapsed_nanos: i64) -> i64 {
+        true_nanos + self.offset_nanos + scaled(elapsed_nanos, self.drift_ppb)
+    }
+}
+
+/// What happens to the host's system clock: an administrator, or the host's own time daemon.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WallEvent {
+    /// A step by `by_nanos` at true time `at_nanos` (`date -s`, chronyd's `makestep`).
+    Step {
+        /// When, in true time.
+        at_nanos: i64,
+        /// How far, either way.
+        by_nanos: i64,
+    },
+    /// A slew at `ppb` from true time `from_nanos` for `for_nanos` (a daemon correcting an
+    /// offset: chronyd slews at up to 83 333 ppm by default, the kernel's `adjtime` at 500).
+    Slew {
+        /// When it starts, in true time.
+        from_nanos: i64,
+        /// How long it lasts.
+        for_nanos: i64,
+        /// The rate, either way.
+        ppb: i64,
+    },
+}
+
+impl WallEvent {
+    /// How far the event has moved the system clock by true time `true_nanos`.
+    fn moved_by(&self, true_nanos: i64) -> i64 {
+        match *self {
+            Self::Step { at_nanos, by_nanos } => match true_nanos >= at_nanos {
+                true => by_nanos,
+                false => 0,
+            },
+            Self::Slew {
+                from_nanos,
+                for_nanos,
+                ppb,
+            } => {
+                let slewing = (true_nanos - from_nanos).clamp(0, for_nanos.max(0));
+                scaled(slewing, ppb)
+            }
+        }
+    }
+}
+
+/// Which of the host's clocks the client reads as its local clock.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ClientClock {
+    /// The oscillator, as [`SteadyClock`](crate::SteadyClock) reads it: it drifts by the
+    /// scenario's drift and nothing else. What a client gets by default.
+    #[default]
+    Steady,
+    /// The system clock: the oscillator plus every [`WallEvent`]. What a client gets when it
+    /// is handed the system clock, against the advice of its docs.
+    System,
+}
+
+/// A whole simulated world.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Scenario {
+    /// Seed of the deterministic random source: a scenario replays exactly.
+    pub seed: u64,
+    /// True time at the start, nanoseconds since the Unix epoch.
+    pub start_nanos: i64,
+    /// The host's oscillator minus true time at the start.
+    pub local_offset_nanos: i64,
+    /// The oscillator's drift in ppb; keep it within the engine's drift bound for the
+    /// guarantee.
+    pub local_drift_ppb: i64,
+    /// Steps and slews of the host's system clock.
+    pub wall_events: Vec<WallEvent>,
+    /// Which clock the client reads.
+    pub client_clock: ClientClock,
+    /// The servers.
+    pub servers: Vec<SimServer>,
+    /// The client's configuration.
+    pub config: EngineConfig,
+    /// The widest error that is still healthy (half the default max offset, as the client's).
+    pub health_limit: Duration,
+    /// Reads of the interval, health and corrected clock between two polls, at random
+    /// instants.
+    pub reads_per_poll: u32,
+}
+
+impl Scenario {
+    /// No servers, a perfect oscillator, a system clock nobody touches, the client on the
+    /// steady clock, polling every 16 s after a 4-poll burst, and two reads per poll.
+    pub fn new(seed: u64) -> Self {
+        let poll = PollConfig {
+            min_interval: Duration::from_secs(16),
+            ..PollConfig::default()
+        };
+        Self {
+            seed,
+            start_nanos: 1_700_000_000_000_000_000,
+            local_offset_nanos: 0,
+            local_drift_ppb: 0,
+            wall_events: Vec::new(),
+            client_clock: ClientClock::Steady,
+            servers: Vec::new(),
+            config: EngineConfig {
+                poll,
+                ..EngineConfig::default()
+            },
+            health_limit: hlc_core::DEFAULT_MAX_OFFSET / 2,
+            reads_per_poll: 2,
+        }
+    }
+
+    /// The oscillator when true time is `true_nanos`.
+    pub fn oscillator_at(&self, true_nanos: i64) -> i64 {
+        let elapsed = true_nanos - self.start_nanos;
+        true_nanos + self.local_offset_nanos + scaled(elapsed, self.local_drift_ppb)
+    }
+
+    /// The host's system clock when true time is `true_nanos`.
+    pub fn system_clock_at(&self, true_nanos: i64) -> i64 {
+        let moved: i64 = self
+            .wall_events
+            .iter()
+            .map(|e| e.moved_by(true_nanos))
+            .sum();
+        self.oscillator_at(true_nanos) + moved
+    }
+
+    /// The client's local clock when true time is `true_nanos`.
+    pub fn client_clock_at(&self, true_nanos: i64) -> i64 {
+        match self.client_clock {
+            ClientClock::Steady => self.oscillator_at(true_nanos),
+            ClientClock::System => self.system_clock_at(true_nanos),
+        }
+    }
+}
+
+/// `nanos * ppb / 10^9`, exactly.
+pub(super) fn scaled(nanos: i64, ppb: i64) -> i64 {
+    (i128::from(nanos) * i128::from(ppb) / 1_000_000_000) as i64
+}
+
+/// The client's local clock as the simulation sets it before every step: the library's own
+/// [`TrueTime`](crate::TrueTime) and [`CorrectedClock`](crate::CorrectedClock) read it, so
+/// every read goes through the code a real client runs. (hlc-core's `ManualClock` is a test
+/// utility behind a feature; this module is part of the library.)
+#[derive(Clone, Debug, Default)]
+pub(super) struct VirtualClock(Arc<AtomicU64>);
+
+impl VirtualClock {
+    /// Sets the reading to `nanos` since the epoch, truncated to the microsecond as a real
+    /// clock read would be.
+    pub(super) fn set_nanos(&self, nanos: i64) {
+        let micros = u64::try_from(nanos.div_euclid(1_000)).unwrap_or(0);
+        self.0.store(micros, Ordering::Relaxed);
+    }
+}
+
+impl PhysicalClock for VirtualClock {
+    fn now_micros(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i64 = 1_000_000_000;
+
+    #[test]
+    fn the_system_clock_is_the_oscillator_plus_steps_and_slews() {
+        let mut world = Scenario::new(1);
+        let start = world.start_nanos;
+        world.local_drift_ppb = 10_000;
+        world.wall_events = vec![
+            WallEvent::Step {
+                at_nanos: start + 10 * SECOND,
+                by_nanos: -5 * SECOND,
+            },
+            WallEvent::Slew {
+                from_nanos: start + 20 * SECOND,
+                for_nanos: 100 * SECOND,
+                ppb: 500_000,
+            },
+        ];
+        let at = |s: i64| start + s * SECOND;
+        assert_eq!(world.oscillator_at(at(100)), at(100) + 1_000_000);
+        assert_eq!(world.system_clock_at(at(9)), world.oscillator_at(at(9)));
+        assert_eq!(
+            world.system_clock_at(at(10)),
+            world.oscillator_at(at(10)) - 5 * SECOND
+        );
+        // 50 s into the slew: 25 ms; after it, 50 ms for good.
+        let moved = |s| world.system_clock_at(at(s)) - world.oscillator_at(at(s)) + 5 * SECOND;
+        assert_eq!(moved(70), 25_000_000);
+        assert_eq!(moved(500), 50_000_000);
+        world.client_clock = ClientClock::System;
+        assert_eq!(
+            world.client_clock_at(at(500)),
+            world.system_clock_at(at(500))
+        );
+    }
+}
