@@ -3,6 +3,8 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p hlc-core --release --test loom`
 //! (`scripts/test` adds `LOOM_MAX_PREEMPTIONS=3`, which keeps the three-thread model to
 //! seconds and still fails every test when the CAS is replaced by a plain load and store).
+//! The persisted models fail when the bound is published before it is stored, or published
+//! with `Relaxed` ordering.
 #![cfg(loom)]
 
 use std::io;

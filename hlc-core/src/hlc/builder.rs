@@ -104,7 +104,8 @@ impl<C: PhysicalClock> HlcBuilder<C> {
     /// Reports a forward leap when the physical clock moves ahead by more than `threshold`
     /// between two consecutive stamps (default: not reported). Without a monotonic reference the
     /// clock cannot tell a leap from a pause: an idle clock also reports one, so pick a
-    /// threshold longer than the quietest gap between stamps.
+    /// threshold longer than the quietest gap between stamps. The first stamp of a clock
+    /// reports none: it follows no stamp, neither from the epoch nor across a restart.
     pub fn forward_leap_threshold(mut self, threshold: Duration) -> Self {
         self.forward_leap_threshold = Some(threshold);
         self
