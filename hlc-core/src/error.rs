@@ -1,7 +1,11 @@
-//! Errors of this crate: refused remote timestamps, malformed wire input, out-of-range times.
+//! Errors of this crate: refused remote timestamps, malformed wire input, out-of-range times,
+//! clocks that cannot be built.
 
+use std::fmt;
 use std::time::Duration;
 
+use crate::datetime::{format_micros, RFC3339_MICROS_LEN};
+use crate::timestamp::MAX_PHYSICAL_MICROS;
 use crate::Timestamp;
 
 /// Why [`Hlc::update`](crate::Hlc::update) refused a remote timestamp.
@@ -93,7 +97,8 @@ pub enum RangeError {
     AfterMax,
 }
 
-/// A builder setting that cannot work, or a persisted bound that could not be read or written.
+/// A builder setting that cannot work, or a persisted bound that could not be read, written or
+/// trusted.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -103,4 +108,46 @@ pub enum BuildError {
     /// The persistence window must be longer than zero.
     #[error("the persistence window must be longer than zero")]
     ZeroWindow,
+    /// The stored upper bound leads the physical clock by more than the limit
+    /// ([`HlcBuilder::max_stored_lead`](crate::HlcBuilder::max_stored_lead)). Starting from it
+    /// would make every stamp lead the clock as far, and peers refuse stamps beyond their max
+    /// offset. Nothing was stored: a build succeeds once the clock has caught up.
+    #[error(
+        "stored upper bound {} is {}us ahead of the physical clock at {}, beyond the limit of {}us",
+        Micros(*stored_micros),
+        stored_micros.saturating_sub(*clock_micros),
+        Micros(*clock_micros),
+        limit.as_micros()
+    )]
+    StoredBoundTooFarAhead {
+        /// The stored bound, in µs since the Unix epoch.
+        stored_micros: u64,
+        /// The physical clock's reading when the bound was loaded, in µs since the Unix epoch.
+        clock_micros: u64,
+        /// The lead it exceeded.
+        limit: Duration,
+    },
+    /// The stored upper bound leaves no representable timestamp above it: a clock started
+    /// from it could only repeat one stamp.
+    #[error(
+        "stored upper bound {stored_micros}us since the unix epoch is at or beyond the last representable timestamp ({}us)",
+        MAX_PHYSICAL_MICROS
+    )]
+    StoredBoundOutOfRange {
+        /// The stored bound, in µs since the Unix epoch.
+        stored_micros: u64,
+    },
+}
+
+/// Shows µs since the epoch as an RFC 3339 date-time, or as a number when out of range.
+struct Micros(u64);
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 > MAX_PHYSICAL_MICROS {
+            return write!(f, "{}us since the unix epoch", self.0);
+        }
+        let mut buf = [0u8; RFC3339_MICROS_LEN];
+        f.write_str(format_micros(self.0, &mut buf))
+    }
 }

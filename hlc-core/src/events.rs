@@ -28,7 +28,7 @@ pub enum HlcEvent<'a> {
         physical: Timestamp,
     },
     /// The physical clock leapt forwards by more than the configured threshold between two
-    /// stamps.
+    /// stamps of this clock (so never on its first stamp, after a restart either).
     ForwardLeap {
         /// The previous timestamp.
         from: Timestamp,

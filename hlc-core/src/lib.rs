@@ -33,7 +33,8 @@
 //!   any clock of your own, such as a time-sync client's corrected clock.
 //! - [`NodeTimestamp`] pairs a timestamp with its [`NodeId`] for a total order across nodes,
 //!   with a text wire form and a 16-byte sortable binary form (see [`wire`]).
-//! - Optional restart monotonicity through an [`UpperBoundStore`] such as [`FileUpperBound`].
+//! - Optional restart monotonicity through an [`UpperBoundStore`] such as [`FileUpperBound`];
+//!   a stored bound too far ahead of the clock fails the build rather than skew every stamp.
 //! - [`lww`]: last-writer-wins registers and maps that merge by (timestamp, node id).
 //! - [`merge`]: a lazy k-way merge of per-node logs, and a live reorderer for interleaved
 //!   arrivals with a watermark and late-event reports.

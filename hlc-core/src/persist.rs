@@ -3,7 +3,9 @@
 //! CockroachDB's scheme: before the clock issues a timestamp whose physical part exceeds the
 //! persisted bound, it persists a new bound `physical + window`. After a restart, even with the
 //! system clock set back, the clock starts from the persisted bound, so it never issues a
-//! timestamp at or below one it issued before the restart.
+//! timestamp at or below one it issued before the restart. It starts at once, without waiting
+//! for the clock to pass the bound; a bound further ahead than a healthy node leaves behind
+//! fails the build instead (see `HlcBuilder::max_stored_lead`).
 
 use std::fs;
 use std::io::{self, Write};

@@ -3,14 +3,22 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p hlc-core --release --test loom`
 //! (`scripts/test` adds `LOOM_MAX_PREEMPTIONS=3`, which keeps the three-thread model to
 //! seconds and still fails every test when the CAS is replaced by a plain load and store).
+//! The persisted models fail when the bound is published before it is stored, or published
+//! with `Relaxed` ordering.
 #![cfg(loom)]
 
+use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
-use hlc_core::{Hlc, ManualClock, NodeId, Timestamp};
+use hlc_core::{Hlc, ManualClock, NodeId, Timestamp, UpperBoundStore};
+use loom::sync::atomic::{AtomicU64, Ordering};
 use loom::thread;
 
 const T0: u64 = 1_700_000_000_000_000;
+/// The persistence window of the persisted models, in µs: the bound stored at build is
+/// `T0 + WINDOW`, so a tick of more than that makes the next stamp cross it.
+const WINDOW: u64 = 10;
 
 #[derive(Clone, Copy)]
 enum Op {
@@ -21,23 +29,49 @@ enum Op {
     Tick(i64),
 }
 
+/// A bound store whose "disk" is one model-checked word, so loom sees every write to it.
+struct Durable(Arc<AtomicU64>);
+
+impl UpperBoundStore for Durable {
+    fn load(&self) -> io::Result<Option<u64>> {
+        Ok(Some(self.0.load(Ordering::Relaxed)).filter(|&b| b != 0))
+    }
+
+    fn store(&self, bound_micros: u64) -> io::Result<()> {
+        self.0.store(bound_micros, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 /// Runs one thread per script on one shared clock and checks: every timestamp is distinct,
 /// each thread's are increasing, and each update's result exceeds its remote.
 fn check(scripts: &'static [&'static [Op]]) {
+    model(scripts, false);
+}
+
+/// [`check`] on a clock that persists its upper bound, and also: no stamp is handed out before
+/// a bound covering it is durable. The thread that got the stamp reads the durable word after
+/// the stamp returns; if the write happened before the return, it cannot read an older value.
+fn check_persisted(scripts: &'static [&'static [Op]]) {
+    model(scripts, true);
+}
+
+fn model(scripts: &'static [&'static [Op]], persisted: bool) {
     loom::model(move || {
         let clock = ManualClock::new(T0);
-        let hlc = Arc::new(
-            Hlc::builder()
-                .clock(clock.clone())
-                .node_id(NodeId::new(1))
-                .build()
-                .unwrap(),
-        );
+        let durable = Arc::new(AtomicU64::new(0));
+        let mut builder = Hlc::builder().clock(clock.clone()).node_id(NodeId::new(1));
+        if persisted {
+            let store = Durable(Arc::clone(&durable));
+            builder = builder.persist_upper_bound(store, Duration::from_micros(WINDOW));
+        }
+        let hlc = Arc::new(builder.build().unwrap());
+        let durable = persisted.then_some(durable);
         let handles: Vec<_> = scripts
             .iter()
             .map(|script| {
-                let (hlc, clock) = (Arc::clone(&hlc), clock.clone());
-                thread::spawn(move || run(&hlc, &clock, script))
+                let (hlc, clock, durable) = (Arc::clone(&hlc), clock.clone(), durable.clone());
+                thread::spawn(move || run(&hlc, &clock, script, durable.as_deref()))
             })
             .collect();
         let mut all: Vec<Timestamp> = Vec::new();
@@ -54,20 +88,39 @@ fn check(scripts: &'static [&'static [Op]]) {
     });
 }
 
-fn run(hlc: &Hlc<ManualClock>, clock: &ManualClock, script: &[Op]) -> Vec<Timestamp> {
+fn run(
+    hlc: &Hlc<ManualClock>,
+    clock: &ManualClock,
+    script: &[Op],
+    durable: Option<&AtomicU64>,
+) -> Vec<Timestamp> {
     let mut stamps = Vec::new();
     for op in script {
-        match *op {
-            Op::Now => stamps.push(hlc.now()),
+        let stamp = match *op {
+            Op::Now => hlc.now(),
             Op::Update(lead) => {
                 let remote = Timestamp::from_parts(T0 + lead, 4095).unwrap();
                 let merged = hlc.update(remote).unwrap();
                 assert!(merged > remote);
-                stamps.push(merged);
+                merged
             }
-            Op::Tick(by) if by >= 0 => clock.advance(std::time::Duration::from_micros(by as u64)),
-            Op::Tick(by) => clock.rewind(std::time::Duration::from_micros(by.unsigned_abs())),
+            Op::Tick(by) => {
+                if by >= 0 {
+                    clock.advance(Duration::from_micros(by.unsigned_abs()));
+                } else {
+                    clock.rewind(Duration::from_micros(by.unsigned_abs()));
+                }
+                continue;
+            }
+        };
+        if let Some(durable) = durable {
+            let bound = durable.load(Ordering::Relaxed);
+            assert!(
+                stamp.physical_micros() <= bound,
+                "{stamp:?} handed out above the durable bound {bound}"
+            );
         }
+        stamps.push(stamp);
     }
     stamps
 }
@@ -100,4 +153,14 @@ fn three_threads_mixing_now_and_update() {
         &[Op::Update(2), Op::Now],
         &[Op::Now, Op::Update(1)],
     ]);
+}
+
+#[test]
+fn two_threads_crossing_the_persisted_bound() {
+    check_persisted(&[&[Op::Tick(15), Op::Now], &[Op::Now, Op::Now]]);
+}
+
+#[test]
+fn a_merge_and_a_stamp_crossing_the_persisted_bound_together() {
+    check_persisted(&[&[Op::Tick(25), Op::Now], &[Op::Update(12), Op::Now]]);
 }

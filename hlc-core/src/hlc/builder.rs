@@ -12,6 +12,10 @@ use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::timestamp::{LOGICAL_BITS, MAX_LOGICAL, MAX_PHYSICAL_MICROS};
 use crate::{BuildError, NodeId};
 
+/// The part of the default [`HlcBuilder::max_stored_lead`] beyond max offset + window: room
+/// for a coarse clock's tick and the microsecond a carry adds.
+const STORED_LEAD_MARGIN: Duration = Duration::from_millis(10);
+
 /// Configures an [`Hlc`].
 ///
 /// ```
@@ -33,6 +37,8 @@ pub struct HlcBuilder<C = SystemClock> {
     forward_leap_threshold: Option<Duration>,
     observer: Option<Arc<dyn HlcObserver>>,
     persistence: Option<(Box<dyn UpperBoundStore>, Duration)>,
+    /// `None`: the default, derived from max offset and window when the clock is built.
+    max_stored_lead: Option<Duration>,
 }
 
 impl HlcBuilder<SystemClock> {
@@ -47,6 +53,7 @@ impl HlcBuilder<SystemClock> {
             forward_leap_threshold: None,
             observer: None,
             persistence: None,
+            max_stored_lead: None,
         }
     }
 }
@@ -68,6 +75,7 @@ impl<C: PhysicalClock> HlcBuilder<C> {
             forward_leap_threshold: self.forward_leap_threshold,
             observer: self.observer,
             persistence: self.persistence,
+            max_stored_lead: self.max_stored_lead,
         }
     }
 
@@ -96,7 +104,8 @@ impl<C: PhysicalClock> HlcBuilder<C> {
     /// Reports a forward leap when the physical clock moves ahead by more than `threshold`
     /// between two consecutive stamps (default: not reported). Without a monotonic reference the
     /// clock cannot tell a leap from a pause: an idle clock also reports one, so pick a
-    /// threshold longer than the quietest gap between stamps.
+    /// threshold longer than the quietest gap between stamps. The first stamp of a clock
+    /// reports none: it follows no stamp, neither from the epoch nor across a restart.
     pub fn forward_leap_threshold(mut self, threshold: Duration) -> Self {
         self.forward_leap_threshold = Some(threshold);
         self
@@ -110,7 +119,8 @@ impl<C: PhysicalClock> HlcBuilder<C> {
 
     /// Persists an upper bound on issued physical times in `store`, `window` ahead of the
     /// latest stamp, so that the clock stays monotonic across restarts even when the system
-    /// clock was set back meanwhile.
+    /// clock was set back meanwhile (set back further than
+    /// [`max_stored_lead`](Self::max_stored_lead) allows, the build fails instead).
     ///
     /// On [`build`](Self::build) the clock does **not wait**: it starts from the stored bound,
     /// so its first stamp is above every stamp issued before the restart. Until the physical
@@ -127,11 +137,40 @@ impl<C: PhysicalClock> HlcBuilder<C> {
         self
     }
 
+    /// How far the stored upper bound may lead the physical clock when the clock is built
+    /// (default: max offset + persistence window + 10 ms). A bound further ahead fails the
+    /// build.
+    ///
+    /// The default accepts every bound a healthy node leaves behind. Merges keep its stamps
+    /// within max offset of its physical clock (a microsecond more when a remote counter
+    /// carries), and it stores bounds one window above its stamps: so a node restarting at
+    /// once, its clock not set back, finds its bound at most max offset + window (+ 1 µs)
+    /// ahead. The 10 ms on top leave room for a coarse clock, which may read up to a kernel
+    /// tick (4 ms at `HZ=250`) earlier after the restart than before.
+    ///
+    /// A bound further ahead comes from a clock that ran ahead before and was set back
+    /// since, or from another node's store. Starting from it would make every stamp lead the
+    /// clock as far, and every peer would refuse this node until its clock caught up (a day,
+    /// for a bound a day ahead). Each build stores a bound a window above the one it loaded
+    /// until the clock passes it, so restarts in a loop faster than the window add up to the
+    /// limit too.
+    ///
+    /// The refusal stores nothing, so a build retried once the clock has caught up succeeds.
+    /// To start at once, raise this limit (stamps then lead the clock by the bound's lead) or
+    /// remove the stored bound (giving up monotonicity against the stamps it covered).
+    pub fn max_stored_lead(mut self, lead: Duration) -> Self {
+        self.max_stored_lead = Some(lead);
+        self
+    }
+
     /// Builds the clock. With persistence, loads the stored bound and stores a new one first.
     ///
     /// # Errors
-    /// [`BuildError::Persist`] when the store cannot be read or written, and
-    /// [`BuildError::ZeroWindow`] for a zero persistence window.
+    /// [`BuildError::Persist`] when the store cannot be read or written,
+    /// [`BuildError::ZeroWindow`] for a zero persistence window,
+    /// [`BuildError::StoredBoundTooFarAhead`] when the stored bound leads the physical clock by
+    /// more than [`max_stored_lead`](Self::max_stored_lead), and
+    /// [`BuildError::StoredBoundOutOfRange`] when no timestamp is left above it.
     pub fn build(mut self) -> Result<Hlc<C>, BuildError> {
         let Some((store, window)) = self.persistence.take() else {
             return Ok(self.assemble(None));
@@ -139,24 +178,52 @@ impl<C: PhysicalClock> HlcBuilder<C> {
         if window.is_zero() {
             return Err(BuildError::ZeroWindow);
         }
-        let loaded = store.load()?.unwrap_or(0).min(MAX_PHYSICAL_MICROS);
+        let now = self.clock.now_micros().min(MAX_PHYSICAL_MICROS);
+        let loaded = match store.load()? {
+            Some(stored) => Some(self.check_stored(stored, now, window)?),
+            None => None,
+        };
         let window_micros = duration_micros(window);
-        let start = self.clock.now_micros().max(loaded.saturating_add(1));
-        let bound = start.saturating_add(window_micros);
+        // Stamps of this run start above the loaded bound, so the new one must cover them.
+        let first_physical = now.max(loaded.map_or(0, |loaded| loaded + 1));
+        let bound = first_physical.saturating_add(window_micros);
         store.store(bound)?;
         let persistence = Persistence {
             store,
             window_micros,
             lock: Mutex::new(()),
         };
-        let hlc = self.assemble(Some(persistence));
-        // Every stamp before the restart had a physical part at most `loaded`; start above it.
-        hlc.state.0.store(
-            (loaded << LOGICAL_BITS) | u64::from(MAX_LOGICAL),
-            Ordering::Relaxed,
-        );
+        let mut hlc = self.assemble(Some(persistence));
+        if let Some(loaded) = loaded {
+            // Stamps before the restart had a physical part up to `loaded` with any logical
+            // part: the first one now is at least `loaded + 1` microseconds.
+            hlc.start = (loaded << LOGICAL_BITS) | u64::from(MAX_LOGICAL);
+            hlc.state.0.store(hlc.start, Ordering::Relaxed);
+        }
         hlc.persisted_bound.store(bound, Ordering::Relaxed);
         Ok(hlc)
+    }
+
+    /// The stored bound, if the clock can start from it.
+    fn check_stored(&self, stored: u64, now: u64, window: Duration) -> Result<u64, BuildError> {
+        if stored >= MAX_PHYSICAL_MICROS {
+            return Err(BuildError::StoredBoundOutOfRange {
+                stored_micros: stored,
+            });
+        }
+        let limit = self.max_stored_lead.unwrap_or_else(|| {
+            self.max_offset
+                .saturating_add(window)
+                .saturating_add(STORED_LEAD_MARGIN)
+        });
+        if stored.saturating_sub(now) > duration_micros(limit) {
+            return Err(BuildError::StoredBoundTooFarAhead {
+                stored_micros: stored,
+                clock_micros: now,
+                limit,
+            });
+        }
+        Ok(stored)
     }
 
     pub(super) fn assemble(self, persistence: Option<Persistence>) -> Hlc<C> {
@@ -172,6 +239,7 @@ impl<C: PhysicalClock> HlcBuilder<C> {
             forward_leap_micros: self
                 .forward_leap_threshold
                 .map_or(u64::MAX, duration_micros),
+            start: 0,
             behind: AtomicBool::new(false),
             persisted_bound: AtomicU64::new(u64::MAX),
             persistence,

@@ -55,6 +55,9 @@ pub struct Hlc<C = SystemClock> {
     pub(super) backward_slack_micros: u64,
     /// `u64::MAX` when forward leaps are not reported.
     pub(super) forward_leap_micros: u64,
+    /// The state the clock was built with: zero, or the restart floor above a stored bound.
+    /// It is no stamp, so the step from it to the first stamp is no leap.
+    pub(super) start: u64,
     /// Set while a backward jump is in progress, so that it is reported once.
     pub(super) behind: AtomicBool,
     /// Physical part up to which stamps are covered by the persisted bound; `u64::MAX` when
@@ -203,11 +206,13 @@ impl<C: PhysicalClock> Hlc<C> {
                 self.behind.store(false, Ordering::Relaxed);
             }
             let old_physical = old >> LOGICAL_BITS;
-            if physical - old_physical > self.forward_leap_micros && old != 0 {
+            if physical - old_physical > self.forward_leap_micros && old != self.start {
                 self.note_leap(old, physical);
             }
         }
-        if new_physical > self.persisted_bound.load(Ordering::Relaxed) {
+        // Acquire pairs with the Release that publishes a bound after its durable write: a
+        // stamp handed out under a bound is ordered after the write (loom finds it otherwise).
+        if new_physical > self.persisted_bound.load(Ordering::Acquire) {
             self.extend_persisted_bound(new_physical);
         }
     }
@@ -266,7 +271,7 @@ impl<C: PhysicalClock> Hlc<C> {
             return;
         };
         // The lock orders this thread after whichever one persisted last, so the re-check
-        // sees its bound.
+        // sees its bound (Relaxed will do).
         let _guard = persistence.lock.lock().unwrap_or_else(|e| e.into_inner());
         if stamp_physical <= self.persisted_bound.load(Ordering::Relaxed) {
             return;
@@ -278,7 +283,8 @@ impl<C: PhysicalClock> Hlc<C> {
             Counters::bump(&self.counters.persist_failures);
             self.emit(&HlcEvent::PersistFailed { error: &error });
         }
-        self.persisted_bound.store(bound, Ordering::Relaxed);
+        // Only now: other threads hand out every stamp up to the published bound at once.
+        self.persisted_bound.store(bound, Ordering::Release);
     }
 
     fn emit(&self, event: &HlcEvent<'_>) {

@@ -1,11 +1,11 @@
 //! The rules of the clock, one test each, on a manual physical clock.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::sync::Ordering;
 use crate::{
-    BuildError, Hlc, HlcEvent, ManualClock, NodeId, Timestamp, UpdateError, UpperBoundStore,
-    MAX_LOGICAL,
+    Hlc, HlcEvent, ManualClock, NodeId, Timestamp, UpdateError, UpperBoundStore, MAX_LOGICAL,
 };
 
 const T0: u64 = 1_700_000_000_000_000;
@@ -188,109 +188,48 @@ fn the_physical_part_saturates_instead_of_overflowing() {
     assert_eq!(hlc.now().physical_micros(), crate::MAX_PHYSICAL_MICROS);
 }
 
-/// A store in memory that can be told to fail.
+/// Records, at each durable write, the in-memory bound the clock had published meanwhile.
 #[derive(Default, Clone)]
-struct MemoryStore {
-    bound: Arc<Mutex<Option<u64>>>,
-    writes: Arc<Mutex<u32>>,
-    failing: Arc<Mutex<bool>>,
+struct PeekingStore {
+    hlc: Arc<Mutex<Weak<Hlc<ManualClock>>>>,
+    writes: Arc<Mutex<Vec<(u64, u64)>>>,
 }
 
-impl UpperBoundStore for MemoryStore {
+impl UpperBoundStore for PeekingStore {
     fn load(&self) -> std::io::Result<Option<u64>> {
-        Ok(*self.bound.lock().unwrap())
+        Ok(None)
     }
 
     fn store(&self, bound: u64) -> std::io::Result<()> {
-        if *self.failing.lock().unwrap() {
-            return Err(std::io::Error::other("disk full"));
+        if let Some(hlc) = self.hlc.lock().unwrap().upgrade() {
+            let published = hlc.persisted_bound.load(Ordering::Relaxed);
+            self.writes.lock().unwrap().push((bound, published));
         }
-        *self.writes.lock().unwrap() += 1;
-        *self.bound.lock().unwrap() = Some(bound);
         Ok(())
     }
 }
 
-fn persisted(clock: &ManualClock, store: &MemoryStore) -> Hlc<ManualClock> {
-    Hlc::builder()
-        .clock(clock.clone())
-        .persist_upper_bound(store.clone(), Duration::from_millis(50))
-        .build()
-        .unwrap()
-}
-
+/// Other threads hand out every stamp up to the published bound without asking the store, so
+/// the bound must not be published before the store holds it.
 #[test]
-fn restart_with_the_clock_set_back_never_stamps_below_earlier_stamps() {
-    let store = MemoryStore::default();
+fn the_bound_is_published_only_once_it_is_durable() {
+    let store = PeekingStore::default();
     let clock = ManualClock::new(T0);
-    let first = persisted(&clock, &store);
-    let mut issued = Vec::new();
-    for _ in 0..100 {
-        clock.advance(Duration::from_millis(1));
-        issued.push(first.now());
-    }
-    let highest = *issued.iter().max().unwrap();
-    assert!(store.bound.lock().unwrap().unwrap() >= highest.physical_micros());
-    drop(first);
-
-    clock.rewind(Duration::from_secs(10));
-    let restarted = persisted(&clock, &store);
-    let next = restarted.now();
-    assert!(next > highest, "{next:?} <= {highest:?}");
-    // It started from the bound without waiting: it leads the physical clock for now.
-    assert!(next.physical_micros() > clock.now_micros_for_tests());
-}
-
-#[test]
-fn the_bound_is_written_once_per_window_not_per_stamp() {
-    let store = MemoryStore::default();
-    let clock = ManualClock::new(T0);
-    let hlc = persisted(&clock, &store);
-    assert_eq!(*store.writes.lock().unwrap(), 1);
-    for _ in 0..1_000 {
-        clock.advance(Duration::from_micros(100));
-        hlc.now();
-    }
-    // 100 ms of stamping: the bound written at build covers the first 50 ms, one more write
-    // covers the rest; not a write per stamp.
-    assert_eq!(*store.writes.lock().unwrap(), 2);
-}
-
-#[test]
-fn a_failing_store_is_counted_and_reported_but_stamping_goes_on() {
-    let store = MemoryStore::default();
-    let clock = ManualClock::new(T0);
-    let hlc = persisted(&clock, &store);
-    *store.failing.lock().unwrap() = true;
+    let hlc = Arc::new(
+        Hlc::builder()
+            .clock(clock.clone())
+            .persist_upper_bound(store.clone(), Duration::from_millis(50))
+            .build()
+            .unwrap(),
+    );
+    *store.hlc.lock().unwrap() = Arc::downgrade(&hlc);
     clock.advance(Duration::from_secs(1));
-    let a = hlc.now();
-    let b = hlc.now();
-    assert!(a < b);
-    assert_eq!(hlc.stats().persist_failures, 1);
-}
-
-#[test]
-fn build_errors_are_reported() {
-    let store = MemoryStore::default();
-    let zero = Hlc::builder()
-        .persist_upper_bound(store.clone(), Duration::ZERO)
-        .build();
-    assert!(matches!(zero, Err(BuildError::ZeroWindow)));
-    *store.failing.lock().unwrap() = true;
-    let failing = Hlc::builder()
-        .persist_upper_bound(store, Duration::from_secs(1))
-        .build();
-    assert!(matches!(failing, Err(BuildError::Persist(_))));
-}
-
-trait ReadManual {
-    fn now_micros_for_tests(&self) -> u64;
-}
-
-impl ReadManual for ManualClock {
-    fn now_micros_for_tests(&self) -> u64 {
-        crate::PhysicalClock::now_micros(self)
-    }
+    let stamp = hlc.now();
+    let writes = store.writes.lock().unwrap().clone();
+    let new_bound = T0 + 1_050_000;
+    assert_eq!(writes, [(new_bound, T0 + 50_000)]);
+    assert!(stamp.physical_micros() <= new_bound);
+    assert_eq!(hlc.persisted_bound.load(Ordering::Relaxed), new_bound);
 }
 
 #[test]
