@@ -49,6 +49,14 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// Counts a local clock's resolution into every sample: a coarse clock's readings lag by
+    /// up to a tick, so its precision is no finer than that.
+    pub fn with_clock_resolution(mut self, resolution: Duration) -> Self {
+        let nanos = i64::try_from(resolution.as_nanos()).unwrap_or(i64::MAX);
+        self.local_precision_nanos = self.local_precision_nanos.max(nanos);
+        self
+    }
+
     fn sample_params(&self) -> SampleParams {
         SampleParams {
             drift_ppb: self.drift_ppb,

@@ -241,3 +241,19 @@ fn freshness_comes_from_the_newest_sample_not_the_best() {
         crate::estimate::Status::Synchronised
     );
 }
+
+#[test]
+fn a_coarse_clock_counts_its_tick_into_every_sample() {
+    let coarse = EngineConfig::default().with_clock_resolution(Duration::from_millis(4));
+    assert_eq!(coarse.local_precision_nanos, 4 * MS);
+    let fine = EngineConfig::default().with_clock_resolution(Duration::from_nanos(1));
+    assert_eq!(fine.local_precision_nanos, 1_000);
+    let mut e = Engine::new(coarse);
+    e.add_source("a", Some(addr(0)));
+    answered(&mut e, 0, 0);
+    let tick_wide = e.sources()[0].filter().best().unwrap().radius_nanos;
+    let mut e = engine(1);
+    answered(&mut e, 0, 0);
+    let micro_wide = e.sources()[0].filter().best().unwrap().radius_nanos;
+    assert_eq!(tick_wide - micro_wide, 4 * MS - 1_000);
+}

@@ -55,7 +55,8 @@ pub async fn query_with_clock(
     options: QueryOptions,
     clock: Arc<dyn PhysicalClock>,
 ) -> QueryReport {
-    let engine = Arc::new(Mutex::new(query_engine(servers, options)));
+    let engine = query_engine(servers, options, clock.resolution());
+    let engine = Arc::new(Mutex::new(engine));
     let mut burst = tokio::task::JoinSet::new();
     for (index, server) in servers.iter().enumerate() {
         let (engine, clock, server) = (Arc::clone(&engine), Arc::clone(&clock), server.clone());
@@ -71,7 +72,7 @@ pub async fn query_with_clock(
     }
 }
 
-fn query_engine(servers: &[String], options: QueryOptions) -> Engine {
+fn query_engine(servers: &[String], options: QueryOptions, resolution: Duration) -> Engine {
     let poll = PollConfig {
         timeout: options.timeout,
         ..PollConfig::default()
@@ -81,7 +82,8 @@ fn query_engine(servers: &[String], options: QueryOptions) -> Engine {
         poll,
         undecided_polls: 0,
         ..EngineConfig::default()
-    };
+    }
+    .with_clock_resolution(resolution);
     let mut engine = Engine::new(config);
     for server in servers {
         engine.add_source(server.clone(), None);

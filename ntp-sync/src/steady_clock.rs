@@ -78,7 +78,9 @@ mod tests {
         // Two inline reads bracket one through a trait object, on another thread.
         let before = SteadyClock.now_micros();
         let shared: std::sync::Arc<dyn PhysicalClock> = std::sync::Arc::new(SteadyClock);
-        let other = std::thread::spawn(move || shared.now_micros()).join().unwrap();
+        let other = std::thread::spawn(move || shared.now_micros())
+            .join()
+            .unwrap();
         let after = SteadyClock.now_micros();
         assert!(before <= other && other <= after);
     }

@@ -205,10 +205,7 @@ impl NtpClientBuilder {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
         let supplied = self.clock.is_some();
         let local = self.clock.unwrap_or_else(|| Arc::new(SteadyClock));
-        let mut config = self.config;
-        // A coarse clock's readings lag by up to a tick: every sample counts it.
-        let resolution = i64::try_from(local.resolution().as_nanos()).unwrap_or(i64::MAX);
-        config.local_precision_nanos = config.local_precision_nanos.max(resolution);
+        let config = self.config.with_clock_resolution(local.resolution());
         let mut engine = Engine::new(config);
         for server in &self.servers {
             engine.add_source(server.clone(), server.parse().ok());
