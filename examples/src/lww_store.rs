@@ -19,6 +19,13 @@
 //!
 //! The statement reports one changed row when the write won and none when it lost, in both
 //! databases. The [`scenario`] module shows why the stamps must come from a hybrid clock.
+//!
+//! # On disk
+//!
+//! [`LwwStore::open`] keeps the table in a database file, with SQLite's defaults (rollback
+//! journal, full sync). A row's value and stamp change in one statement, so no reader, and no
+//! reopen after a crash, sees one without the other; a [`Batch`] extends that to several
+//! writes, and [`LwwStore::merge_from`] merges a whole replica as one batch.
 
 use std::path::Path;
 
@@ -26,7 +33,10 @@ use hlc_core::NodeTimestamp;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension};
 
+mod batch;
 pub mod scenario;
+
+pub use batch::Batch;
 
 /// The table: one row per key, with the stamp of the write that holds it.
 pub const SCHEMA: &str =
@@ -39,6 +49,7 @@ pub const UPSERT: &str = "INSERT INTO kv (key, value, stamp) VALUES (?1, ?2, ?3)
     WHERE excluded.stamp > kv.stamp";
 
 const SELECT: &str = "SELECT value, stamp FROM kv WHERE key = ?1";
+const SELECT_ALL: &str = "SELECT value, stamp, key FROM kv ORDER BY key";
 
 /// A row: the value (`None` for a tombstone) and the stamp of the write that made it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +58,30 @@ pub struct Row {
     pub value: Option<Vec<u8>>,
     /// The stamp of the winning write.
     pub stamp: NodeTimestamp,
+}
+
+impl Row {
+    /// Reads `value, stamp` from the first two columns.
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let stamp: Vec<u8> = row.get(1)?;
+        let stamp = NodeTimestamp::from_bytes(&stamp)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, Type::Blob, e.into()))?;
+        Ok(Self {
+            value: row.get(0)?,
+            stamp,
+        })
+    }
+}
+
+/// Runs [`UPSERT`]: whether the write won.
+fn upsert(
+    connection: &Connection,
+    key: &str,
+    value: Option<&[u8]>,
+    stamp: NodeTimestamp,
+) -> rusqlite::Result<bool> {
+    let changed = connection.execute(UPSERT, (key, value, stamp.to_bytes()))?;
+    Ok(changed == 1)
 }
 
 /// A last-writer-wins key-value table on one SQLite connection.
@@ -92,10 +127,7 @@ impl LwwStore {
         value: Option<&[u8]>,
         stamp: NodeTimestamp,
     ) -> rusqlite::Result<bool> {
-        let changed = self
-            .connection
-            .execute(UPSERT, (key, value, stamp.to_bytes()))?;
-        Ok(changed == 1)
+        upsert(&self.connection, key, value, stamp)
     }
 
     /// The row under `key`, tombstones included.
@@ -105,17 +137,18 @@ impl LwwStore {
     /// stamp is not 16 bytes.
     pub fn get(&self, key: &str) -> rusqlite::Result<Option<Row>> {
         self.connection
-            .query_row(SELECT, [key], |row| {
-                let stamp: Vec<u8> = row.get(1)?;
-                let stamp = NodeTimestamp::from_bytes(&stamp).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(1, Type::Blob, e.into())
-                })?;
-                Ok(Row {
-                    value: row.get(0)?,
-                    stamp,
-                })
-            })
+            .query_row(SELECT, [key], Row::read)
             .optional()
+    }
+
+    /// Every row with its key, tombstones included, in key order.
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn rows(&self) -> rusqlite::Result<Vec<(String, Row)>> {
+        let mut statement = self.connection.prepare(SELECT_ALL)?;
+        let rows = statement.query_map((), |row| Ok((row.get(2)?, Row::read(row)?)))?;
+        rows.collect()
     }
 
     /// The underlying connection.

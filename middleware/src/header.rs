@@ -52,20 +52,30 @@ pub fn encode(stamp: NodeTimestamp) -> HeaderValue {
 /// [`HeaderError::Duplicate`] when the header appears more than once, and
 /// [`HeaderError::Malformed`] when its value is not the version 00 text form.
 pub fn decode(headers: &HeaderMap) -> Result<Option<NodeTimestamp>, HeaderError> {
-    let mut values = headers.get_all(HLC).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(duplicate(headers));
-    }
-    Ok(Some(NodeTimestamp::parse_text(first.as_bytes())?))
+    decode_fields(headers.get_all(HLC).iter().map(HeaderValue::as_bytes))
 }
 
+/// The rule for the `hlc` fields of one message, whatever carries them (an HTTP header map,
+/// an OpenTelemetry carrier): none is `None`, one is parsed, two or more are
+/// [`HeaderError::Duplicate`] whether or not they agree.
+#[inline]
+pub(crate) fn decode_fields<'a>(
+    mut fields: impl Iterator<Item = &'a [u8]>,
+) -> Result<Option<NodeTimestamp>, HeaderError> {
+    let Some(first) = fields.next() else {
+        return Ok(None);
+    };
+    if fields.next().is_some() {
+        return Err(duplicate(fields));
+    }
+    Ok(Some(NodeTimestamp::parse_text(first)?))
+}
+
+/// `rest` holds the fields after the first two.
 #[cold]
-fn duplicate(headers: &HeaderMap) -> HeaderError {
+fn duplicate<'a>(rest: impl Iterator<Item = &'a [u8]>) -> HeaderError {
     HeaderError::Duplicate {
-        count: headers.get_all(HLC).iter().count(),
+        count: 2 + rest.count(),
     }
 }
 

@@ -3,19 +3,22 @@
 use std::fmt;
 use std::sync::Arc;
 
-use hlc_core::{Hlc, NodeTimestamp, PhysicalClock, SystemClock};
+use hlc_core::{Hlc, PhysicalClock, SystemClock};
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::Context;
 
-use crate::PeerTimestamp;
+use crate::{header, PeerTimestamp};
 
 /// Carries HLC timestamps in the `hlc` field of any text map carrier.
 ///
 /// Injecting is a send event: it writes `hlc.now()` in the header text form. Extracting only
 /// parses: a valid field becomes a [`PeerTimestamp`] in the returned context, and merging it
 /// (a receive event, which may be refused) is left to the receiver, who decides what a
-/// refusal means for its message. A malformed field is ignored.
+/// refusal means for its message. A malformed field is ignored, and so are two or more `hlc`
+/// fields in one carrier (as [`header::decode`] rules), which the propagator sees when the
+/// carrier's [`Extractor::get_all`] returns every value, as `opentelemetry-http`'s
+/// `HeaderExtractor` does.
 ///
 /// ```
 /// use std::{collections::HashMap, sync::Arc};
@@ -43,7 +46,7 @@ impl<C: PhysicalClock> HlcPropagator<C> {
     pub fn new(hlc: Arc<Hlc<C>>) -> Self {
         Self {
             hlc,
-            fields: [crate::header::HLC.as_str().to_owned()],
+            fields: [header::HLC.as_str().to_owned()],
         }
     }
 }
@@ -72,12 +75,12 @@ impl<C: PhysicalClock> TextMapPropagator for HlcPropagator<C> {
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        let parsed = extractor
-            .get(&self.fields[0])
-            .and_then(|text| NodeTimestamp::parse_text(text.as_bytes()).ok());
-        match parsed {
-            Some(stamp) => cx.with_value(PeerTimestamp(stamp)),
-            None => cx.clone(),
+        // `get_all`, not `get`: a carrier with two `hlc` fields is malformed (HEADER.md), the
+        // same rule the layers apply to a header map.
+        let fields = extractor.get_all(&self.fields[0]).unwrap_or_default();
+        match header::decode_fields(fields.iter().map(|text| text.as_bytes())) {
+            Ok(Some(stamp)) => cx.with_value(PeerTimestamp(stamp)),
+            Ok(None) | Err(_) => cx.clone(),
         }
     }
 
@@ -89,7 +92,7 @@ impl<C: PhysicalClock> TextMapPropagator for HlcPropagator<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hlc_core::ManualClock;
+    use hlc_core::{ManualClock, NodeTimestamp};
     use std::collections::HashMap;
 
     fn propagator() -> HlcPropagator<ManualClock> {
@@ -117,5 +120,31 @@ mod tests {
         let carrier = HashMap::from([("hlc".to_owned(), "00-NOPE".to_owned())]);
         let cx = propagator.extract_with_context(&Context::new(), &carrier);
         assert!(cx.get::<PeerTimestamp>().is_none());
+    }
+
+    #[test]
+    fn two_hlc_fields_are_malformed_even_when_both_are_valid() {
+        let propagator = propagator();
+        let mut headers = http::HeaderMap::new();
+        for text in [
+            "00-0006412b3c4d5003-00000000000000a1",
+            "00-0006412b3c4d5004-00000000000000a2",
+        ] {
+            headers.append(crate::header::HLC, text.parse().unwrap());
+        }
+        let carrier = opentelemetry_http::HeaderExtractor(&headers);
+        let cx = propagator.extract_with_context(&Context::new(), &carrier);
+        assert_eq!(cx.get::<PeerTimestamp>(), None);
+
+        // One of them alone is extracted.
+        headers.remove(crate::header::HLC);
+        headers.insert(
+            crate::header::HLC,
+            "00-0006412b3c4d5004-00000000000000a2".parse().unwrap(),
+        );
+        let carrier = opentelemetry_http::HeaderExtractor(&headers);
+        let cx = propagator.extract_with_context(&Context::new(), &carrier);
+        let PeerTimestamp(stamp) = *cx.get::<PeerTimestamp>().unwrap();
+        assert_eq!(stamp.timestamp.as_u64(), 0x0006_412b_3c4d_5004);
     }
 }
