@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use rustix::time::{clock_getres, clock_gettime, ClockId, Timespec};
 
+use crate::sync::unmodelled::{AtomicU64, Ordering};
+
 /// The resolution a clock reports unless it says otherwise: one microsecond, the unit of
 /// [`PhysicalClock::now_micros`].
 const MICROSECOND: Duration = Duration::from_micros(1);
@@ -126,7 +128,7 @@ pub struct CachedClock {
 
 #[derive(Debug)]
 struct CachedState {
-    micros: std::sync::atomic::AtomicU64,
+    micros: AtomicU64,
     /// The refresh interval plus the source's own resolution.
     resolution: Duration,
 }
@@ -157,7 +159,7 @@ impl CachedClock {
         interval: Duration,
     ) -> (Self, CachedClockRefresher) {
         let shared = Arc::new(CachedState {
-            micros: std::sync::atomic::AtomicU64::new(source.now_micros()),
+            micros: AtomicU64::new(source.now_micros()),
             resolution: interval.saturating_add(source.resolution()),
         });
         let refresher = CachedClockRefresher {
@@ -172,9 +174,7 @@ impl PhysicalClock for CachedClock {
     #[inline]
     fn now_micros(&self) -> u64 {
         // Only the value itself is published; nothing else is ordered by it.
-        self.shared
-            .micros
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.micros.load(Ordering::Relaxed)
     }
 
     fn resolution(&self) -> Duration {
@@ -202,9 +202,7 @@ impl CachedClockRefresher {
         match self.shared.upgrade() {
             Some(shared) => {
                 let now = self.source.now_micros();
-                shared
-                    .micros
-                    .store(now, std::sync::atomic::Ordering::Relaxed);
+                shared.micros.store(now, Ordering::Relaxed);
                 true
             }
             None => false,

@@ -1,9 +1,9 @@
 //! Node identities.
 
+use crate::sync::unmodelled::{AtomicU64, Ordering};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::ParseError;
 use crate::hex;

@@ -62,8 +62,8 @@ impl NodeTimestamp {
     }
 
     /// Writes the text form into `buf` as bytes: for callers that hand the bytes on (an HTTP
-    /// header value validates them itself), so they skip the UTF-8 check of
-    /// [`encode_text`](Self::encode_text).
+    /// header value, say), so they skip the UTF-8 check of [`encode_text`](Self::encode_text).
+    /// Only `0`-`9`, `a`-`f` and `-` are ever written: callers may rely on it.
     #[inline]
     pub fn write_text(&self, buf: &mut [u8; TEXT_LEN]) {
         buf[..3].copy_from_slice(b"00-");

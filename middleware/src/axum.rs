@@ -30,7 +30,7 @@ use ::axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::StatusCode;
 
-use crate::{MergedTimestamp, PeerTimestamp};
+use crate::extension::{MergedTimestamp, PeerTimestamp};
 
 /// Why a timestamp extractor found nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

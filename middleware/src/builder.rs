@@ -6,7 +6,8 @@ use hlc_core::{Hlc, PhysicalClock};
 use tower::layer::util::Stack;
 use tower::ServiceBuilder;
 
-use crate::{HlcClientLayer, HlcServerLayer};
+use crate::client::HlcClientLayer;
+use crate::server::HlcServerLayer;
 
 mod sealed {
     pub trait Sealed<L> {}

@@ -9,8 +9,11 @@ use std::sync::Arc;
 use hlc_core::{Hlc, NodeTimestamp, PhysicalClock, Timestamp};
 use http::{Extensions, HeaderMap};
 
+use crate::extension::{MergedTimestamp, PeerTimestamp};
 use crate::header::{self, HLC};
-use crate::{LayerObserver, MergedTimestamp, PeerTimestamp, Policy, Refusal, Side};
+use crate::observer::{LayerObserver, Side};
+use crate::policy::Policy;
+use crate::refusal::Refusal;
 
 /// The clock of one layer, with its policies and observer.
 pub(crate) struct Exchange<C> {

@@ -47,7 +47,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::HlcClient;
+use crate::client::HlcClient;
 
 /// hyper-util's legacy client over plain HTTP with [`HlcClient`] around it.
 pub type HyperClient<B, C = SystemClock> = HlcClient<Client<HttpConnector, B>, C>;

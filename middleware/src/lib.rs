@@ -57,7 +57,6 @@ mod builder;
 pub mod client;
 mod exchange;
 pub mod extension;
-mod grpc;
 pub mod header;
 pub mod observer;
 pub mod policy;

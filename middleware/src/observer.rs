@@ -25,7 +25,7 @@
 
 use hlc_core::{NodeTimestamp, Timestamp};
 
-use crate::Refusal;
+use crate::refusal::Refusal;
 
 /// Which layer is reporting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

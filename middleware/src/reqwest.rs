@@ -34,8 +34,8 @@ use hlc_core::{Hlc, PhysicalClock, SystemClock};
 use http::Extensions;
 use reqwest_middleware::{Error, Middleware, Next};
 
+use crate::client::HlcClientLayer;
 use crate::exchange::Exchange;
-use crate::HlcClientLayer;
 
 /// Stamps requests and merges responses for a `reqwest_middleware` client.
 pub struct HlcMiddleware<C = SystemClock> {

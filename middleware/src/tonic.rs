@@ -40,7 +40,8 @@ use hlc_core::{Hlc, PhysicalClock, SystemClock};
 use tower::layer::util::Stack;
 use tower::util::MapErrLayer;
 
-use crate::{ClientError, HlcClientLayer, Refusal};
+use crate::client::{ClientError, HlcClientLayer};
+use crate::refusal::Refusal;
 
 /// The error boxed by tonic's transport.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

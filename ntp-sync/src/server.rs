@@ -88,7 +88,7 @@ fn response_to(
         root_dispersion: NtpShort::from_nanos(params.root_dispersion_nanos),
         reference_id: params.reference_id,
         // The clock was "set" a second before; only its order against transmit matters.
-        reference: NtpTimestamp::from_unix_nanos(receive_nanos - 1_000_000_000),
+        reference: NtpTimestamp::from_unix_nanos(receive_nanos.saturating_sub(1_000_000_000)),
         origin,
         receive: NtpTimestamp::from_unix_nanos(receive_nanos),
         transmit: NtpTimestamp::from_unix_nanos(transmit_nanos),
@@ -114,6 +114,16 @@ mod tests {
         assert_eq!(response.receive, NtpTimestamp::from_unix_nanos(NOW));
         assert_eq!(response.transmit, NtpTimestamp::from_unix_nanos(NOW + 5));
         assert_eq!(response.stratum, 2);
+    }
+
+    #[test]
+    fn a_clock_at_the_end_of_its_range_is_answered_without_overflow() {
+        // A responder's clock saturates at the ends of i64 under extreme offsets or drifts.
+        for at in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let bytes = answer(&request(1), at, at, &ServerParams::default()).unwrap();
+            let response = Packet::decode(&bytes).unwrap();
+            assert_eq!(response.receive, NtpTimestamp::from_unix_nanos(at));
+        }
     }
 
     #[test]

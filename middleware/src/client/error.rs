@@ -1,6 +1,6 @@
 //! The client layer's error.
 
-use crate::Refusal;
+use crate::refusal::Refusal;
 
 /// Why [`HlcClient`](crate::HlcClient) returned no response.
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,8 @@ use hlc_core::PhysicalClock;
 use http::Response;
 use pin_project_lite::pin_project;
 
+use super::ClientError;
 use crate::exchange::Exchange;
-use crate::ClientError;
 
 pin_project! {
     /// Resolves to the inner service's response once its `hlc` header is merged, or to a

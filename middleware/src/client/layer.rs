@@ -8,7 +8,8 @@ use tower::Layer;
 
 use super::HlcClient;
 use crate::exchange::Exchange;
-use crate::{LayerObserver, Policy, Side};
+use crate::observer::{LayerObserver, Side};
+use crate::policy::Policy;
 
 /// Applies [`HlcClient`]: stamps each request, merges each response's `hlc` header. See the
 /// [module docs](crate::client).

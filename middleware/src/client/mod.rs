@@ -123,7 +123,8 @@ impl<S: std::fmt::Debug, C> std::fmt::Debug for HlcClient<S, C> {
 mod tests {
     use super::*;
     use crate::header::{self, HLC};
-    use crate::{Policy, Refusal};
+    use crate::policy::Policy;
+    use crate::refusal::Refusal;
     use hlc_core::{ManualClock, NodeId, NodeTimestamp, Timestamp};
     use std::convert::Infallible;
     use tower::ServiceExt;
@@ -183,7 +184,7 @@ mod tests {
         let response = service.oneshot(Request::new(())).await.unwrap();
         assert!(response
             .extensions()
-            .get::<crate::PeerTimestamp>()
+            .get::<crate::extension::PeerTimestamp>()
             .is_none());
         assert!(hlc.last() < ahead.timestamp);
     }

@@ -5,7 +5,8 @@ use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::trace::{get_active_span, SpanRef};
 use opentelemetry::KeyValue;
 
-use crate::{LayerObserver, Refusal, Side};
+use crate::observer::{LayerObserver, Side};
+use crate::refusal::Refusal;
 
 /// Histogram buckets for the peer lead, in seconds: fine below the usual 500 ms max offset,
 /// coarse beyond it.

@@ -8,7 +8,8 @@ use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::Context;
 
-use crate::{header, PeerTimestamp};
+use crate::extension::PeerTimestamp;
+use crate::header;
 
 /// Carries HLC timestamps in the `hlc` field of any text map carrier.
 ///

@@ -10,8 +10,8 @@ use hlc_core::PhysicalClock;
 use http::Response;
 use pin_project_lite::pin_project;
 
-use super::layer::ServerConfig;
-use crate::HlcBody;
+use crate::body::HlcBody;
+use crate::exchange::Exchange;
 
 pin_project! {
     /// Resolves to the inner service's response stamped with a fresh timestamp, or to a
@@ -29,7 +29,7 @@ pin_project! {
             #[pin]
             future: F,
             // `None` for skipped requests, which are not stamped.
-            stamp_with: Option<Arc<ServerConfig<C>>>,
+            stamp_with: Option<Arc<Exchange<C>>>,
         },
         // Boxed: refusals are rare, and the unboxed response would make every future larger.
         Refused {
@@ -39,7 +39,7 @@ pin_project! {
 }
 
 impl<F, C> ResponseFuture<F, C> {
-    pub(crate) fn called(future: F, stamp_with: Option<Arc<ServerConfig<C>>>) -> Self {
+    pub(crate) fn called(future: F, stamp_with: Option<Arc<Exchange<C>>>) -> Self {
         Self {
             state: State::Called { future, stamp_with },
         }
@@ -65,8 +65,8 @@ where
         match self.project().state.project() {
             StateProj::Called { future, stamp_with } => {
                 let mut response = ready!(future.poll(cx))?;
-                if let Some(config) = stamp_with.take() {
-                    config.exchange.stamp(response.headers_mut());
+                if let Some(exchange) = stamp_with.take() {
+                    exchange.stamp(response.headers_mut());
                 }
                 Poll::Ready(Ok(response.map(HlcBody::inner)))
             }

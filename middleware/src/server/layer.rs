@@ -1,16 +1,18 @@
-//! [`HlcServerLayer`] and the configuration it shares with every service it builds.
+//! [`HlcServerLayer`]: how a server side is configured.
 
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use hlc_core::{Hlc, PhysicalClock, SystemClock};
-use http::{HeaderMap, Response, Uri};
+use http::Uri;
 use tower::Layer;
 
+use super::config::ServerConfig;
 use super::HlcServer;
 use crate::exchange::Exchange;
-use crate::{LayerObserver, Policy, ProblemResponse, Refusal, RefusalResponse, Side};
+use crate::observer::{LayerObserver, Side};
+use crate::policy::Policy;
+use crate::refusal::RefusalResponse;
 
 /// Applies [`HlcServer`]: merges each request's `hlc` header, refuses skewed peers, stamps
 /// every response. See the [module docs](crate::server).
@@ -18,38 +20,35 @@ pub struct HlcServerLayer<C = SystemClock> {
     config: Arc<ServerConfig<C>>,
 }
 
-type SkipFn = dyn Fn(&Uri) -> bool + Send + Sync;
-
-/// Shared by the layer, its services and their futures; cloned only while configuring.
-pub(crate) struct ServerConfig<C> {
-    pub(crate) exchange: Exchange<C>,
-    skip: Option<Arc<SkipFn>>,
-    responder: Arc<dyn RefusalResponse>,
-}
-
 impl<C: PhysicalClock> HlcServerLayer<C> {
     /// A layer on `hlc` with the defaults: requests without a header pass, malformed headers
     /// are refused with 400, peers beyond the clock's max offset are refused with
-    /// [`ProblemResponse`], no path is skipped.
+    /// [`ProblemResponse`](crate::refusal::ProblemResponse), no path is skipped.
     pub fn new(hlc: Arc<Hlc<C>>) -> Self {
         Self {
-            config: Arc::new(ServerConfig {
-                exchange: Exchange::new(hlc, Side::Server),
-                skip: None,
-                responder: Arc::new(ProblemResponse::new()),
-            }),
+            config: Arc::new(ServerConfig::new(Exchange::new(hlc, Side::Server))),
         }
     }
 
     /// What to do with requests that carry no `hlc` header (default [`Policy::Pass`]).
     pub fn on_missing(mut self, policy: Policy) -> Self {
-        self.config_mut().exchange.on_missing = policy;
+        self.config_mut().exchange_mut().on_missing = policy;
         self
     }
 
     /// What to do with malformed or duplicated `hlc` headers (default [`Policy::Refuse`]).
     pub fn on_malformed(mut self, policy: Policy) -> Self {
-        self.config_mut().exchange.on_malformed = policy;
+        self.config_mut().exchange_mut().on_malformed = policy;
+        self
+    }
+
+    /// What to do with a request stamped further ahead than the max offset (default
+    /// [`Policy::Refuse`]). [`Policy::Pass`] serves it unmerged, as if it carried no header:
+    /// the clock is untouched, the request gets a local
+    /// [`MergedTimestamp`](crate::extension::MergedTimestamp) and no
+    /// [`PeerTimestamp`](crate::extension::PeerTimestamp).
+    pub fn on_too_far_ahead(mut self, policy: Policy) -> Self {
+        self.config_mut().exchange_mut().on_too_far_ahead = policy;
         self
     }
 
@@ -68,7 +67,8 @@ impl<C: PhysicalClock> HlcServerLayer<C> {
         self.skip_if(move |uri| uri.path() == path)
     }
 
-    /// The response to refused requests (default [`ProblemResponse`]).
+    /// The response to refused requests (default
+    /// [`ProblemResponse`](crate::refusal::ProblemResponse)).
     pub fn refusal_response(mut self, responder: impl RefusalResponse) -> Self {
         self.config_mut().responder = Arc::new(responder);
         self
@@ -76,7 +76,7 @@ impl<C: PhysicalClock> HlcServerLayer<C> {
 
     /// Reports merges, refusals and stamps to `observer`.
     pub fn observer(mut self, observer: Arc<dyn LayerObserver>) -> Self {
-        self.config_mut().exchange.observer = Some(observer);
+        self.config_mut().exchange_mut().observer = Some(observer);
         self
     }
 
@@ -87,22 +87,6 @@ impl<C: PhysicalClock> HlcServerLayer<C> {
 
     fn config_mut(&mut self) -> &mut ServerConfig<C> {
         Arc::make_mut(&mut self.config)
-    }
-}
-
-impl<C: PhysicalClock> ServerConfig<C> {
-    #[inline]
-    pub(crate) fn skips(&self, uri: &Uri) -> bool {
-        self.skip.as_ref().is_some_and(|skip| skip(uri))
-    }
-
-    /// The stamped refusal response, with the refusal in its extensions.
-    #[cold]
-    pub(crate) fn refuse(&self, refusal: Refusal, request: &HeaderMap) -> Response<Bytes> {
-        let mut response = self.responder.respond(&refusal, request);
-        self.exchange.stamp(response.headers_mut());
-        response.extensions_mut().insert(refusal);
-        response
     }
 }
 
@@ -122,27 +106,8 @@ impl<C> Clone for HlcServerLayer<C> {
     }
 }
 
-impl<C> Clone for ServerConfig<C> {
-    fn clone(&self) -> Self {
-        Self {
-            exchange: self.exchange.clone(),
-            skip: self.skip.clone(),
-            responder: Arc::clone(&self.responder),
-        }
-    }
-}
-
 impl<C> fmt::Debug for HlcServerLayer<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.config.fmt(f)
-    }
-}
-
-impl<C> fmt::Debug for ServerConfig<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HlcServerLayer")
-            .field("exchange", &self.exchange)
-            .field("skip", &self.skip.is_some())
-            .finish_non_exhaustive()
     }
 }

@@ -43,6 +43,7 @@
 //! # }
 //! ```
 
+mod config;
 mod future;
 mod layer;
 
@@ -56,8 +57,8 @@ use tower::Service;
 pub use future::ResponseFuture;
 pub use layer::HlcServerLayer;
 
-use crate::HlcBody;
-use layer::ServerConfig;
+use crate::body::HlcBody;
+use config::ServerConfig;
 
 /// Carries HLC timestamps across the server side of a service; built by [`HlcServerLayer`].
 pub struct HlcServer<S, C = SystemClock> {
@@ -112,8 +113,8 @@ where
         match self.config.exchange.receive(request.headers()) {
             Ok(received) => {
                 received.insert_into(request.extensions_mut());
-                let config = Some(Arc::clone(&self.config));
-                ResponseFuture::called(self.inner.call(request), config)
+                let exchange = Some(Arc::clone(&self.config.exchange));
+                ResponseFuture::called(self.inner.call(request), exchange)
             }
             Err(refusal) => ResponseFuture::refused(self.config.refuse(refusal, request.headers())),
         }
@@ -141,8 +142,10 @@ impl<S: std::fmt::Debug, C> std::fmt::Debug for HlcServer<S, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extension::{MergedTimestamp, PeerTimestamp};
     use crate::header::HLC;
-    use crate::{MergedTimestamp, PeerTimestamp, Refusal};
+    use crate::policy::Policy;
+    use crate::refusal::Refusal;
     use hlc_core::{ManualClock, NodeId, NodeTimestamp, Timestamp};
     use std::convert::Infallible;
     use tower::ServiceExt;
@@ -192,6 +195,28 @@ mod tests {
         let stamp = crate::header::decode(response.headers()).unwrap().unwrap();
         assert_eq!(stamp.node, hlc.node_id());
         assert_eq!(stamp.timestamp, hlc.last());
+        let body = response.into_body().into_inner().unwrap();
+        assert!(body.starts_with("None Some(MergedTimestamp"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_peer_too_far_ahead_is_served_unmerged_when_the_policy_passes_it() {
+        let hlc = hlc();
+        let far = NodeTimestamp::new(
+            Timestamp::from_physical_micros(START + 600_000),
+            NodeId::new(9),
+        );
+        let refusing = HlcServer::new(tower::service_fn(echo), hlc.clone());
+        let refused = refusing.oneshot(stamped(far)).await.unwrap();
+        assert!(matches!(
+            refused.extensions().get::<Refusal>(),
+            Some(Refusal::TooFarAhead { .. })
+        ));
+        let layer = HlcServerLayer::new(hlc.clone()).on_too_far_ahead(Policy::Pass);
+        let passing = tower::ServiceBuilder::new().layer(layer).service_fn(echo);
+        let response = passing.oneshot(stamped(far)).await.unwrap();
+        assert!(response.extensions().get::<Refusal>().is_none());
+        assert!(hlc.last() < far.timestamp, "the far stamp was not merged");
         let body = response.into_body().into_inner().unwrap();
         assert!(body.starts_with("None Some(MergedTimestamp"), "{body}");
     }

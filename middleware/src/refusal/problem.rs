@@ -1,31 +1,5 @@
-//! Why the server layer refused a request, and the response it answers with.
-//!
-//! The default, [`ProblemResponse`], answers HTTP requests with `400` and an
-//! `application/problem+json` body (RFC 9457) naming the remote time, the local time and the
-//! bound, and gRPC requests with a trailers-only `grpc-status: 9` (FAILED_PRECONDITION) saying
-//! the same. Anything else is a closure away:
-//!
-//! ```
-//! use bytes::Bytes;
-//! use hlc_middleware::{HlcServerLayer, ProblemResponse, Refusal};
-//! use http::{HeaderMap, Response, StatusCode};
-//! use std::time::Duration;
-//!
-//! let hlc = std::sync::Arc::new(hlc_core::Hlc::new());
-//! // The default body, but 503 and a Retry-After for skewed peers.
-//! let unavailable = ProblemResponse::new()
-//!     .too_far_ahead_status(StatusCode::SERVICE_UNAVAILABLE)
-//!     .retry_after(Duration::from_secs(2));
-//! let layer = HlcServerLayer::new(hlc.clone()).refusal_response(unavailable);
-//! // Or a response of your own.
-//! let teapot = |refusal: &Refusal, _request: &HeaderMap| {
-//!     let mut response = Response::new(Bytes::from(refusal.to_string()));
-//!     *response.status_mut() = StatusCode::IM_A_TEAPOT;
-//!     response
-//! };
-//! let layer = HlcServerLayer::new(hlc).refusal_response(teapot);
-//! # let _ = layer;
-//! ```
+//! The default refusal response: RFC 9457 problem details over HTTP, a gRPC status for gRPC
+//! requests.
 
 use std::time::Duration;
 
@@ -34,60 +8,7 @@ use hlc_core::{NodeTimestamp, UpdateError};
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use http::{Response, StatusCode};
 
-use crate::grpc;
-use crate::header::HeaderError;
-
-/// Why a message was refused. The server layer also leaves it in its refusal response's
-/// extensions; the client layer returns it in [`ClientError::Refused`](crate::ClientError::Refused).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The peer's timestamp is further ahead of the local clock than the max offset.
-    #[error("{error}")]
-    TooFarAhead {
-        /// The stamp the peer sent.
-        peer: NodeTimestamp,
-        /// The clock's refusal, naming both times and the bound.
-        error: UpdateError,
-    },
-    /// The header is malformed or duplicated (and the policy refuses such messages).
-    #[error("{0}")]
-    Header(#[from] HeaderError),
-    /// The message carries no header (and the policy refuses such messages).
-    #[error("the message carries no hlc header")]
-    Missing,
-}
-
-impl Refusal {
-    /// A short, stable identifier of the kind of refusal, usable as OpenTelemetry's
-    /// `error.type`: `hlc.too_far_ahead`, `hlc.malformed_header` or `hlc.missing_header`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::TooFarAhead { .. } => "hlc.too_far_ahead",
-            Self::Header(_) => "hlc.malformed_header",
-            Self::Missing => "hlc.missing_header",
-        }
-    }
-}
-
-/// Builds the response to a refused request. The layer adds its own `hlc` header and the
-/// [`Refusal`] extension afterwards.
-///
-/// Implemented for closures `Fn(&Refusal, &HeaderMap) -> Response<Bytes>`, where the header
-/// map is the refused request's.
-pub trait RefusalResponse: Send + Sync + 'static {
-    /// The response for `refusal`; `request` holds the refused request's headers.
-    fn respond(&self, refusal: &Refusal, request: &HeaderMap) -> Response<Bytes>;
-}
-
-impl<F> RefusalResponse for F
-where
-    F: Fn(&Refusal, &HeaderMap) -> Response<Bytes> + Send + Sync + 'static,
-{
-    fn respond(&self, refusal: &Refusal, request: &HeaderMap) -> Response<Bytes> {
-        self(refusal, request)
-    }
-}
+use super::{grpc, Refusal, RefusalResponse};
 
 /// The default refusal: RFC 9457 problem details over HTTP, a gRPC status for gRPC requests.
 ///
@@ -202,6 +123,7 @@ fn add_times(body: &mut serde_json::Value, peer: &NodeTimestamp, error: &UpdateE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::header::HeaderError;
     use hlc_core::{NodeId, ParseError, Timestamp};
 
     fn too_far() -> Refusal {
@@ -258,15 +180,5 @@ mod tests {
             "malformed hlc header: expected 36 bytes, got 3"
         );
         assert!(body.get("remote_time").is_none());
-    }
-
-    #[test]
-    fn kinds_are_stable() {
-        assert_eq!(too_far().kind(), "hlc.too_far_ahead");
-        assert_eq!(Refusal::Missing.kind(), "hlc.missing_header");
-        assert_eq!(
-            Refusal::Missing.to_string(),
-            "the message carries no hlc header"
-        );
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use http::Response;
 
-use crate::Refusal;
+use super::Refusal;
 
 /// gRPC status code FAILED_PRECONDITION.
 pub(crate) const FAILED_PRECONDITION: u8 = 9;
