@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 
+use hlc_fuzz::tally;
 use libfuzzer_sys::fuzz_target;
 use ntp_sync::{
     select::{select, Candidate},
@@ -30,7 +31,9 @@ fuzz_target!(|data: &[u8]| {
         origin: NtpTimestamp::from_bits(origin),
         last_transmit: None,
     };
-    let Ok(packet) = validate_response(data, server, &expected) else {
+    let validated = validate_response(data, server, &expected);
+    tally::count("validated", validated.is_ok());
+    let Ok(packet) = validated else {
         return;
     };
     assert_eq!(Packet::decode(data).map(|p| p.origin.to_bits()), Ok(origin));

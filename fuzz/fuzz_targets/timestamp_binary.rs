@@ -4,10 +4,12 @@
 #![no_main]
 
 use hlc_core::{wire, NodeTimestamp};
+use hlc_fuzz::tally;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let whole = NodeTimestamp::from_bytes(data);
+    tally::count("16 bytes", whole.is_ok());
     assert_eq!(whole.is_ok(), data.len() == wire::BINARY_LEN);
     if let Err(error) = &whole {
         assert!(!error.to_string().is_empty());

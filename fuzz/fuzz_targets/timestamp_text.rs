@@ -1,9 +1,11 @@
 //! Arbitrary bytes into every text parser of hlc-core: the `00-<ts>-<node>` header form, the
 //! human `Timestamp` form and the `NodeId` form. None may panic, and since each form has
 //! exactly one spelling per value, whatever parses must encode back to exactly the input.
+//! The counts are per candidate: the input itself and its edits of each template.
 #![no_main]
 
 use hlc_core::{wire, NodeId, NodeTimestamp, Timestamp};
+use hlc_fuzz::tally;
 use libfuzzer_sys::fuzz_target;
 
 /// Valid spellings to edit. Random bytes alone almost never spell a date or a header, so each
@@ -48,7 +50,9 @@ fn edited(template: &str, edits: &[u8]) -> Vec<u8> {
 }
 
 fn check_header(data: &[u8]) {
-    match NodeTimestamp::parse_text(data) {
+    let parsed = NodeTimestamp::parse_text(data);
+    tally::count("header", parsed.is_ok());
+    match parsed {
         Ok(stamp) => {
             let mut buf = [0u8; wire::TEXT_LEN];
             assert_eq!(stamp.encode_text(&mut buf).as_bytes(), data);
@@ -65,11 +69,15 @@ fn check_str(text: &str) {
         NodeTimestamp::parse_text(text.as_bytes()),
         "FromStr and parse_text disagree"
     );
-    match text.parse::<Timestamp>() {
+    let timestamp = text.parse::<Timestamp>();
+    tally::count("timestamp", timestamp.is_ok());
+    match timestamp {
         Ok(timestamp) => assert_eq!(timestamp.to_string(), text),
         Err(error) => assert!(!error.to_string().is_empty()),
     }
-    match text.parse::<NodeId>() {
+    let node = text.parse::<NodeId>();
+    tally::count("node id", node.is_ok());
+    match node {
         Ok(id) => assert_eq!(id.to_string(), text),
         Err(error) => assert!(!error.to_string().is_empty()),
     }
