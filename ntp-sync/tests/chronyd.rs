@@ -7,8 +7,8 @@
 //! and two things could take it first. Another process binding that port without sharing it
 //! makes chronyd's bind fail; chronyd logs "Could not open NTP socket" and keeps running
 //! without it, so the log is read and chronyd restarted on another port (a bounded number of
-//! times). Another chronyd is worse: chronyd binds with address and port reuse, so a second one
-//! given the same port binds it too and the two share the datagrams, no error anywhere. So
+//! times). Another chronyd is worse: chronyd binds its socket for sharing, so a second one
+//! given the same address and port binds it too, without an error, and either may answer. So
 //! each test process serves on a loopback address of its own (127.0.0.0/8 is all loopback; the
 //! address is derived from the process id, which no other live process has), and within the
 //! process no port is handed out twice.
@@ -107,7 +107,7 @@ fn config(dir: &Path, address: SocketAddr, synchronised: bool) -> PathBuf {
         ""
     };
     let text = format!(
-        "port {port}\nbindaddress {ip}\nallow 127.0.0.1\n{local}cmdport 0\n\
+        "port {port}\nbindaddress {ip}\nallow 127.0.0.0/8\n{local}cmdport 0\n\
          pidfile {dir}/chronyd.pid\ndriftfile {dir}/chronyd.drift\n",
         port = address.port(),
         ip = address.ip(),
