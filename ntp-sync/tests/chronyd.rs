@@ -13,6 +13,11 @@
 //! address is derived from the process id, which no other live process has), and within the
 //! process no port is handed out twice.
 //!
+//! The `faketime` wrapper forks chronyd and keeps a semaphore and shared memory named after its
+//! own pid in /dev/shm, removed when chronyd has exited; a killed wrapper leaves them behind,
+//! and a later wrapper given the same pid cannot start. So chronyd is stopped first and the
+//! wrapper left to clean up, and an attempt that meets such a leftover starts afresh.
+//!
 //! These tests need `chronyd` and `faketime`; without them they fail, never pass silently.
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -38,8 +43,12 @@ const TEST_LIMIT: Duration = Duration::from_secs(90);
 const ANSWER_LIMIT: Duration = Duration::from_secs(20);
 /// Starts on a fresh port after the chosen one was taken.
 const START_ATTEMPTS: usize = 5;
-/// What chronyd 4 logs when it cannot bind its NTP socket; it keeps running without it.
+/// What chronyd 4 logs when it cannot bind its NTP socket.
 const BIND_FAILED: &str = "Could not open NTP socket";
+/// What the `faketime` wrapper says when a killed wrapper with its pid left a semaphore.
+const FAKETIME_LEFTOVER: &str = "sem_open: File exists";
+/// How long chronyd and its wrapper get to exit cleanly when a test is done.
+const EXIT_LIMIT: Duration = Duration::from_secs(5);
 
 async fn bounded<T>(test: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(TEST_LIMIT, test)
@@ -56,16 +65,34 @@ struct Chronyd {
 
 impl Drop for Chronyd {
     fn drop(&mut self) {
-        // `faketime` forks chronyd: kill the whole process group the child leads.
+        // TERM to chronyd alone: the faketime wrapper, when there is one, then reaps it and
+        // removes its semaphore and shared memory. Whatever is still running after that is
+        // killed, with the process group the child leads.
+        if let Some(chronyd) = self.chronyd_pid() {
+            let _ = rustix::process::kill_process(chronyd, rustix::process::Signal::TERM);
+            let deadline = std::time::Instant::now() + EXIT_LIMIT;
+            while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let group = i32::try_from(self.child.id())
             .ok()
             .and_then(rustix::process::Pid::from_raw);
-        if let Some(group) = group {
+        if let (Some(group), Ok(None)) = (group, self.child.try_wait()) {
             let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The parent of process `pid`, from the fourth field of `/proc/PID/stat` (after the command
+/// name, which is in parentheses and may hold spaces).
+fn parent_of(pid: i32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_name) = stat.rsplit_once(')')?;
+    after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn find(program: &str) -> PathBuf {
@@ -100,6 +127,8 @@ fn fresh_port(ip: Ipv4Addr) -> u16 {
     panic!("the kernel kept offering ports this process already handed out")
 }
 
+/// chronyd's configuration: NTP on `address` only, no command port nor command socket (every
+/// chronyd would otherwise claim the one path /run/chrony/chronyd.sock), files under `dir`.
 fn config(dir: &Path, address: SocketAddr, synchronised: bool) -> PathBuf {
     let local = if synchronised {
         "local stratum 3\n"
@@ -107,7 +136,7 @@ fn config(dir: &Path, address: SocketAddr, synchronised: bool) -> PathBuf {
         ""
     };
     let text = format!(
-        "port {port}\nbindaddress {ip}\nallow 127.0.0.0/8\n{local}cmdport 0\n\
+        "port {port}\nbindaddress {ip}\nallow 127.0.0.0/8\n{local}cmdport 0\nbindcmdaddress /\n\
          pidfile {dir}/chronyd.pid\ndriftfile {dir}/chronyd.drift\n",
         port = address.port(),
         ip = address.ip(),
@@ -133,7 +162,7 @@ impl Chronyd {
             }
         }
         panic!(
-            "chronyd could not bind any of {START_ATTEMPTS} ports:\n{}",
+            "chronyd did not start in {START_ATTEMPTS} attempts:\n{}",
             logs.join("\n")
         );
     }
@@ -174,12 +203,24 @@ impl Chronyd {
         self.address.to_string()
     }
 
+    /// chronyd's pid, from its pidfile, while chronyd is our child or the wrapper's.
+    fn chronyd_pid(&mut self) -> Option<rustix::process::Pid> {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.dir.path().join("chronyd.pid")).ok()?;
+        let pid: i32 = text.trim().parse().ok()?;
+        let ours =
+            pid == i32::try_from(self.child.id()).ok()? || parent_of(pid)? == self.child.id();
+        ours.then(|| rustix::process::Pid::from_raw(pid)).flatten()
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("chronyd.log")).unwrap_or_default()
     }
 
-    /// Polls until chronyd answers at all (valid or not); `None` when its log says it could
-    /// not bind the port.
+    /// Polls until chronyd answers at all (valid or not); `None` when this attempt cannot
+    /// serve: its log says the port was taken, or that the wrapper met a leftover.
     async fn wait_until_answering(&mut self) -> Option<QueryReport> {
         let options = QueryOptions {
             samples: 1,
@@ -188,11 +229,13 @@ impl Chronyd {
         };
         let deadline = Instant::now() + ANSWER_LIMIT;
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("chronyd exited with {status}:\n{}", self.log());
-            }
-            if self.log().contains(BIND_FAILED) {
+            // Without its NTP socket chronyd runs on or exits (having nothing else to do).
+            let log = self.log();
+            if log.contains(BIND_FAILED) || log.contains(FAKETIME_LEFTOVER) {
                 return None;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chronyd exited with {status}:\n{log}");
             }
             let report = query(&[self.address()], options).await;
             let timed_out = matches!(
