@@ -5,8 +5,8 @@
 //!
 //! Where chronyd listens: it cannot bind port 0 and tell us the port, so the test picks one,
 //! and two things could take it first. Another process binding that port without sharing it
-//! makes chronyd's bind fail; chronyd logs "Could not open NTP socket" and keeps running
-//! without it, so the log is read and chronyd restarted on another port (a bounded number of
+//! makes chronyd's bind fail; chronyd logs "Could not open NTP socket" and runs on without it
+//! or exits, so the log is read and chronyd restarted on another port (a bounded number of
 //! times). Another chronyd is worse: chronyd binds its socket for sharing, so a second one
 //! given the same address and port binds it too, without an error, and either may answer. So
 //! each test process serves on a loopback address of its own (127.0.0.0/8 is all loopback; the
