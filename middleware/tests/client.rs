@@ -3,7 +3,7 @@
 mod common;
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use common::{node, stamp_of, START};
@@ -29,6 +29,27 @@ fn peer_answering(
             Ok(response)
         }
     })
+}
+
+/// The stamps a peer received, in order, as the requests carried them.
+type Received = Arc<Mutex<Vec<NodeTimestamp>>>;
+
+/// A peer answering every request with `value` as its `hlc` header, recording what it received.
+fn recording_peer(
+    value: HeaderValue,
+) -> (
+    impl Service<Request<()>, Response = Response<()>, Error = Infallible> + Clone,
+    Received,
+) {
+    let received = Received::default();
+    let recorder = Arc::clone(&received);
+    let peer = service_fn(move |request: Request<()>| {
+        recorder.lock().unwrap().push(stamp_of(request.headers()));
+        let mut response = Response::new(());
+        response.headers_mut().insert(HLC, value.clone());
+        std::future::ready(Ok(response))
+    });
+    (peer, received)
 }
 
 fn ahead_by(micros: u64) -> HeaderValue {
@@ -68,15 +89,25 @@ async fn requests_carry_the_local_stamp_and_responses_are_merged() {
 async fn a_response_too_far_ahead_is_a_typed_error_and_the_clock_stays() {
     let clock = ManualClock::new(START);
     let alice = node(1, &clock);
-    let service = HlcClientLayer::new(alice.clone()).layer(peer_answering(Some(ahead_by(500_001))));
+    let (peer, received) = recording_peer(ahead_by(500_001));
+    let service = HlcClientLayer::new(alice.clone()).layer(peer);
     let error = service.oneshot(Request::new(())).await.unwrap_err();
-    let sent = alice.last();
     assert!(matches!(
         error,
         ClientError::Refused(Refusal::TooFarAhead { ref peer, .. }) if peer.node == NodeId::new(9)
     ));
-    assert_eq!(alice.last(), sent, "the refused response moved the clock");
-    assert_eq!(sent.physical_micros(), START);
+    // The stamp the peer received, not one read from the clock after the call.
+    let received = received.lock().unwrap().clone();
+    let [sent] = received[..] else {
+        panic!("one request expected: {received:?}");
+    };
+    assert_eq!(sent.node, alice.node_id());
+    assert_eq!(sent.timestamp.physical_micros(), START);
+    assert_eq!(
+        alice.last(),
+        sent.timestamp,
+        "the refused response moved the clock"
+    );
 
     let at_bound =
         HlcClientLayer::new(alice.clone()).layer(peer_answering(Some(ahead_by(500_000))));

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::{ready, Future, Ready};
 use std::pin::pin;
@@ -14,6 +15,7 @@ use hlc_middleware::header::{self, HLC};
 use hlc_middleware::HlcServerLayer;
 use http::{HeaderValue, Request, Response, StatusCode};
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 use tower::{service_fn, Layer, Service};
 
 /// Sends one request with `values` as its `hlc` headers; returns the status, the response
@@ -38,13 +40,40 @@ fn exchange(values: &[HeaderValue]) -> (StatusCode, NodeTimestamp, Timestamp) {
     (response.status(), stamp_of(response.headers()), before)
 }
 
-proptest! {
-    #[test]
-    fn arbitrary_header_bytes_are_merged_only_when_valid_and_never_move_the_clock_otherwise(
-        values in prop::collection::vec(prop::collection::vec(0x20u8..0x7f, 0..48), 1..4)
-    ) {
-        let values: Vec<HeaderValue> =
-            values.iter().map(|v| HeaderValue::from_bytes(v).unwrap()).collect();
+/// The text form of a stamp, written here rather than by the encoder under test.
+fn text_form(physical: u64, logical: u16, node: u64) -> Vec<u8> {
+    let timestamp = Timestamp::from_parts(physical, logical).unwrap();
+    format!("00-{:016x}-{node:016x}", timestamp.as_u64()).into_bytes()
+}
+
+/// The `hlc` values of one request: half the time a single valid stamp no further ahead than
+/// the max offset, otherwise one to three values of arbitrary printable bytes (which almost
+/// never form a stamp, so they exercise the refusals).
+fn header_values() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let valid = (
+        START - 10_000_000..=START + MAX_OFFSET_MICROS,
+        0u16..4096,
+        any::<u64>(),
+    )
+        .prop_map(|(physical, logical, node)| vec![text_form(physical, logical, node)]);
+    let arbitrary = prop::collection::vec(prop::collection::vec(0x20u8..0x7f, 0..48), 1..4);
+    prop_oneof![valid, arbitrary]
+}
+
+#[test]
+fn header_values_are_merged_only_when_valid_and_never_move_the_clock_otherwise() {
+    let (merged, refused) = (Cell::new(0u32), Cell::new(0u32));
+    // A fixed number of cases, whatever PROPTEST_CASES says: the count check below needs it.
+    let cases = 256;
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&header_values(), |values| {
+        let values: Vec<HeaderValue> = values
+            .iter()
+            .map(|v| HeaderValue::from_bytes(v).unwrap())
+            .collect();
         let (status, stamp, before) = exchange(&values);
         let valid = match values.as_slice() {
             [one] => NodeTimestamp::parse_text(one.as_bytes()).ok(),
@@ -54,14 +83,27 @@ proptest! {
             Some(peer) if peer.timestamp.physical_micros() <= START + MAX_OFFSET_MICROS => {
                 prop_assert_eq!(status, StatusCode::OK);
                 prop_assert!(stamp.timestamp > peer.timestamp);
+                merged.set(merged.get() + 1);
             }
             _ => {
                 prop_assert_eq!(status, StatusCode::BAD_REQUEST);
                 prop_assert_eq!(stamp.timestamp.as_u64(), before.as_u64() + 1);
+                refused.set(refused.get() + 1);
             }
         }
-    }
+        Ok(())
+    });
+    result.unwrap();
+    // Half the cases are drawn valid: either branch running for fewer than a quarter of them
+    // means a broken generator (by chance, one in 10^16 with 256 cases).
+    let (merged, refused) = (merged.get(), refused.get());
+    assert!(
+        merged >= cases / 4 && refused >= cases / 4,
+        "{merged} merged, {refused} refused of {cases}"
+    );
+}
 
+proptest! {
     #[test]
     fn valid_stamps_are_accepted_exactly_up_to_the_bound(
         offset in -10_000_000i64..10_000_000,

@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{node, START};
+use common::{bounded, node, START};
 use hlc_core::{Hlc, ManualClock, NodeTimestamp};
 use hlc_middleware::HlcServerLayer;
 use tonic::transport::{Channel, Endpoint, Server};
@@ -55,67 +55,76 @@ fn check() -> HealthCheckRequest {
 
 #[tokio::test]
 async fn health_checks_carry_stamps_both_ways() {
-    let server = node(2, &ManualClock::new(START));
-    let alice = node(1, &ManualClock::new(START + 100_000));
-    let mut client = client(alice.clone(), start(server.clone()).await).await;
-    let response = client.check(check()).await.unwrap();
-    assert_eq!(response.get_ref().status(), ServingStatus::Serving);
-    let answered: NodeTimestamp = response
-        .metadata()
-        .get("hlc")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(answered.node, server.node_id());
-    assert_eq!(answered.timestamp, server.last());
-    // The server merged Alice's stamp (100 ms ahead of its clock), and Alice merged its answer.
-    assert!(answered.timestamp.physical_micros() >= START + 100_000);
-    assert!(alice.last() > answered.timestamp);
+    bounded(async {
+        let server = node(2, &ManualClock::new(START));
+        let alice = node(1, &ManualClock::new(START + 100_000));
+        let mut client = client(alice.clone(), start(server.clone()).await).await;
+        let response = client.check(check()).await.unwrap();
+        assert_eq!(response.get_ref().status(), ServingStatus::Serving);
+        let answered: NodeTimestamp = response
+            .metadata()
+            .get("hlc")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(answered.node, server.node_id());
+        assert_eq!(answered.timestamp, server.last());
+        // The server merged Alice's stamp (100 ms ahead of its clock), and Alice merged its answer.
+        assert!(answered.timestamp.physical_micros() >= START + 100_000);
+        assert!(alice.last() > answered.timestamp);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_skewed_client_gets_failed_precondition_and_the_server_clock_stays() {
-    let server = node(2, &ManualClock::new(START));
-    let skewed = node(1, &ManualClock::new(START + 2_000_000));
-    let mut client = client(skewed, start(server.clone()).await).await;
-    let status = client.check(check()).await.unwrap_err();
-    assert_eq!(status.code(), Code::FailedPrecondition);
-    assert!(
-        status
-            .message()
-            .contains("beyond the max offset of 500000us"),
-        "{status:?}"
-    );
-    let refusal_stamp: NodeTimestamp = status
-        .metadata()
-        .get("hlc")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(refusal_stamp.timestamp.physical_micros(), START);
-    assert_eq!(server.last(), refusal_stamp.timestamp);
+    bounded(async {
+        let server = node(2, &ManualClock::new(START));
+        let skewed = node(1, &ManualClock::new(START + 2_000_000));
+        let mut client = client(skewed, start(server.clone()).await).await;
+        let status = client.check(check()).await.unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert!(
+            status
+                .message()
+                .contains("beyond the max offset of 500000us"),
+            "{status:?}"
+        );
+        let refusal_stamp: NodeTimestamp = status
+            .metadata()
+            .get("hlc")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(refusal_stamp.timestamp.physical_micros(), START);
+        assert_eq!(server.last(), refusal_stamp.timestamp);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_skewed_server_is_refused_by_the_client_as_failed_precondition() {
-    let server = node(2, &ManualClock::new(START + 2_000_000));
-    let alice = node(1, &ManualClock::new(START));
-    let mut client = client(alice.clone(), start(server).await).await;
-    let status = client.check(check()).await.unwrap_err();
-    assert_eq!(status.code(), Code::FailedPrecondition);
-    assert!(
-        status
-            .message()
-            .starts_with("response refused: remote timestamp"),
-        "{status:?}"
-    );
-    assert_eq!(
-        alice.last().physical_micros(),
-        START,
-        "the refused answer moved the clock"
-    );
+    bounded(async {
+        let server = node(2, &ManualClock::new(START + 2_000_000));
+        let alice = node(1, &ManualClock::new(START));
+        let mut client = client(alice.clone(), start(server).await).await;
+        let status = client.check(check()).await.unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert!(
+            status
+                .message()
+                .starts_with("response refused: remote timestamp"),
+            "{status:?}"
+        );
+        assert_eq!(
+            alice.last().physical_micros(),
+            START,
+            "the refused answer moved the clock"
+        );
+    })
+    .await;
 }

@@ -3,8 +3,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp};
 use hlc_middleware::header::{self, HLC};
@@ -24,6 +26,16 @@ pub const START: u64 = 1_700_000_000_000_000;
 pub const MAX_OFFSET_MICROS: u64 = 500_000;
 /// Connections a test server accepts before it stops.
 const MAX_CONNECTIONS: usize = 256;
+/// Bounds a whole test that talks over a socket.
+pub const TEST_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `test` within [`TEST_LIMIT`]: a connection or a future that never completes fails the
+/// test instead of hanging CI.
+pub async fn bounded<T>(test: impl Future<Output = T>) -> T {
+    tokio::time::timeout(TEST_LIMIT, test)
+        .await
+        .unwrap_or_else(|_| panic!("test still running after {TEST_LIMIT:?}"))
+}
 
 /// A clock on `clock` with node id `node` and the default max offset.
 pub fn node(node: u64, clock: &ManualClock) -> Arc<Hlc<ManualClock>> {

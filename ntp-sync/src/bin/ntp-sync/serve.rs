@@ -1,4 +1,8 @@
 //! `ntp-sync serve`: answer NTP requests until killed.
+//!
+//! Once it listens it writes one line to stderr, `ntp-sync: serving ntp on ADDR`, ADDR being
+//! the bound socket address. With `--listen 127.0.0.1:0` the system picks a free port and
+//! that line is how a caller (a test, a script) learns it: the format is kept stable.
 
 use std::process::ExitCode;
 
