@@ -11,7 +11,7 @@ use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, PhysicalClock, SystemClo
 
 fn main() {
     let now = SystemClock.now_micros();
-    // Node b's physical clock runs 200 ms behind node a's: within the 500 ms max offset.
+    // Node b's physical clock runs 200 ms behind node a's: within the default max offset.
     let clock_a = ManualClock::new(now);
     let clock_b = ManualClock::new(now - 200_000);
     let a = clock(&clock_a, 0xa);

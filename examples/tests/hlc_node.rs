@@ -32,7 +32,7 @@ fn client() -> HttpClient {
 fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
     NodeConfig {
         node_id: NodeId::new(node),
-        max_offset: Duration::from_millis(500),
+        max_offset: hlc_core::DEFAULT_MAX_OFFSET,
         clock_offset_ms,
         peer: peer.map(|url| url.parse().unwrap()),
         hlc_layers: true,

@@ -16,7 +16,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use hlc_core::{Hlc, ManualClock, NodeTimestamp, Timestamp, LOGICAL_BITS};
+use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, Timestamp, LOGICAL_BITS};
 use hlc_fuzz::{lines, tally, MAX_OFFSET_MICROS, NOW_MICROS};
 use hlc_middleware::header::{self, HLC};
 use hlc_middleware::{
@@ -89,7 +89,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(values) = lines::header_values(rest) else {
         return;
     };
-    let hlc = Arc::new(Hlc::with_clock(ManualClock::new(NOW_MICROS)));
+    let hlc = Arc::new(ManualClock::new(NOW_MICROS).hlc(NodeId::new(1)));
     let layer = HlcClientLayer::new(Arc::clone(&hlc))
         .on_missing(policy(policies, 0))
         .on_malformed(policy(policies, 1))

@@ -16,7 +16,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use hlc_core::{Hlc, ManualClock, NodeTimestamp, LOGICAL_BITS};
+use hlc_core::{ManualClock, NodeId, NodeTimestamp, LOGICAL_BITS};
 use hlc_fuzz::{lines, tally, MAX_OFFSET_MICROS, NOW_MICROS};
 use hlc_middleware::header::{self, HLC};
 use hlc_middleware::{HlcBody, HlcServerLayer, Refusal};
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let expected = accepted(&request);
-    let hlc = Arc::new(Hlc::with_clock(ManualClock::new(NOW_MICROS)));
+    let hlc = Arc::new(ManualClock::new(NOW_MICROS).hlc(NodeId::new(1)));
     // A first stamp, so that every later tick is the state plus one (the clock stands still).
     let before = hlc.now().as_u64();
     let mut service = HlcServerLayer::new(Arc::clone(&hlc)).layer(Accept);

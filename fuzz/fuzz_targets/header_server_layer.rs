@@ -11,7 +11,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use hlc_core::{Hlc, ManualClock, NodeTimestamp, Timestamp};
+use hlc_core::{ManualClock, NodeId, NodeTimestamp, Timestamp};
 use hlc_fuzz::{tally, MAX_OFFSET_MICROS, NOW_MICROS};
 use hlc_middleware::header::{self, HLC};
 use hlc_middleware::HlcServerLayer;
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The manual clock never moves during an input, so every tick is visible.
-    let hlc = Arc::new(Hlc::with_clock(ManualClock::new(NOW_MICROS)));
+    let hlc = Arc::new(ManualClock::new(NOW_MICROS).hlc(NodeId::new(1)));
     let before: Timestamp = hlc.now();
     let mut service = HlcServerLayer::new(Arc::clone(&hlc)).layer(Accept);
     let mut cx = Context::from_waker(Waker::noop());

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use hlc_core::{Hlc, ManualClock, NodeTimestamp};
+use hlc_core::{ManualClock, NodeId, NodeTimestamp};
 use hlc_fuzz::{tally, NOW_MICROS};
 use hlc_middleware::opentelemetry::HlcPropagator;
 use hlc_middleware::PeerTimestamp;
@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let carrier = Fields::parse(text);
-    let hlc = Arc::new(Hlc::with_clock(ManualClock::new(NOW_MICROS)));
+    let hlc = Arc::new(ManualClock::new(NOW_MICROS).hlc(NodeId::new(1)));
     let before = hlc.last();
     let propagator = HlcPropagator::new(Arc::clone(&hlc));
     let parent = Context::new().with_value(Parent(carrier.0.len()));

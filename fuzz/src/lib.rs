@@ -8,5 +8,5 @@ pub mod tally;
 /// never moves during an input, so every tick a layer makes is visible.
 pub const NOW_MICROS: u64 = 1_700_000_000_000_000;
 
-/// The max offset of the targets' clocks (the library's default, 500 ms), in µs.
-pub const MAX_OFFSET_MICROS: u64 = 500_000;
+/// The max offset of the targets' clocks (the library's default), in µs.
+pub const MAX_OFFSET_MICROS: u64 = hlc_core::DEFAULT_MAX_OFFSET.as_micros() as u64;

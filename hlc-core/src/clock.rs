@@ -21,10 +21,16 @@ pub trait PhysicalClock: Send + Sync {
     /// Microseconds since 1970-01-01T00:00:00Z (0 for any time before it).
     fn now_micros(&self) -> u64;
 
-    /// How far a reading may lag the time it stands for: a reading `r` means the clock was
-    /// in `[r, r + resolution)` when it was read. One microsecond unless the clock ticks
-    /// coarser (a kernel tick, a cache refreshed by a timer). Anything that turns readings
-    /// into bounds (ntp-sync's interval, for one) widens them by this much.
+    /// How far a reading lags the time it stands for when the clock is updated on time: a
+    /// reading `r` means the clock was in `[r, r + resolution)` when it was read. One
+    /// microsecond unless the clock ticks coarser (a kernel tick, a cache refreshed by a
+    /// timer). Anything that turns readings into bounds (ntp-sync's interval, for one) widens
+    /// them by this much.
+    ///
+    /// For a clock updated by a tick or a thread this is nominal: on a loaded machine, or a
+    /// virtual machine whose host is busy, a tick or a refresh comes late and the reading lags
+    /// further (seen here: 4.6 ms behind a 4 ms tick). A bound that must hold under load reads
+    /// a precise clock.
     fn resolution(&self) -> Duration {
         MICROSECOND
     }
@@ -90,7 +96,8 @@ impl PhysicalClock for CoarseClock {
         micros(clock_gettime(ClockId::RealtimeCoarse))
     }
 
-    /// The kernel tick, as `clock_getres(CLOCK_REALTIME_COARSE)` reports it.
+    /// The kernel tick, as `clock_getres(CLOCK_REALTIME_COARSE)` reports it (nominal: a late
+    /// tick makes the clock lag further).
     fn resolution(&self) -> Duration {
         let tick = clock_getres(ClockId::RealtimeCoarse);
         let nanos = u64::try_from(tick.tv_nsec).unwrap_or(0);
@@ -314,20 +321,17 @@ mod tests {
     }
 
     #[test]
-    fn coarse_clock_lags_by_at_most_its_resolution() {
-        // Bracketed by two precise reads, the coarse reading is the last tick at or before a
-        // moment after `before`: a preemption anywhere only moves that moment later, so the
-        // bounds hold however loaded the machine is.
-        let tick = u64::try_from(CoarseClock.resolution().as_micros()).unwrap();
-        let before = SystemClock.now_micros();
+    fn coarse_clock_never_leads_and_reports_the_kernel_tick() {
+        // The coarse reading is the last tick at or before the moment it was read, so it
+        // never leads a precise read taken after it, however the machine is loaded. How far
+        // it lags has no hard bound (a tick can come late), so only the reported resolution
+        // is checked: what the kernel says its tick is.
         let coarse = CoarseClock.now_micros();
         let after = SystemClock.now_micros();
-        assert!(
-            before.saturating_sub(tick) <= coarse,
-            "{before} {coarse} {tick}"
-        );
         assert!(coarse <= after, "{coarse} {after}");
-        assert!((1..=100_000).contains(&tick), "tick {tick} µs");
+        let tick = clock_getres(ClockId::RealtimeCoarse);
+        let expected = Duration::new(tick.tv_sec as u64, tick.tv_nsec as u32);
+        assert_eq!(CoarseClock.resolution(), expected.max(MICROSECOND));
         assert_eq!(SystemClock.resolution(), MICROSECOND);
     }
 

@@ -26,7 +26,8 @@
 //!   the physical part (counted in [`HlcStats::carries`]), so [`Hlc::now`] never fails.
 //! - [`Hlc`] keeps that word in one `AtomicU64` and advances it with a compare-and-swap loop.
 //!   It is checked with loom (`tests/loom.rs`) and with real threads.
-//! - [`Hlc::update`] refuses a remote timestamp more than the max offset (default 500 ms) ahead
+//! - [`Hlc::update`] refuses a remote timestamp more than the max offset (default
+//!   [`DEFAULT_MAX_OFFSET`]) ahead
 //!   of the local physical clock, with an error naming both times and the bound.
 //! - Physical time comes from a [`PhysicalClock`]: [`SystemClock`] (precise), [`CoarseClock`]
 //!   and [`CachedClock`] (cheaper, coarser), `ManualClock` for tests (feature `test-util`), or

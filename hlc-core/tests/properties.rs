@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, Timestamp, MAX_PHYSICAL_MICROS};
+use hlc_core::{
+    Hlc, ManualClock, NodeId, NodeTimestamp, Timestamp, DEFAULT_MAX_OFFSET, MAX_PHYSICAL_MICROS,
+};
 use proptest::prelude::*;
 
 const T0: u64 = 1_700_000_000_000_000;
-const MAX_OFFSET_MICROS: u64 = 500_000;
+const MAX_OFFSET_MICROS: u64 = DEFAULT_MAX_OFFSET.as_micros() as u64;
 
 #[derive(Debug, Clone)]
 enum Step {

@@ -170,7 +170,8 @@ fn a_node_restarting_at_once_after_merging_at_the_max_offset_starts() {
     let clock = ManualClock::new(T0);
     let hlc = start(&clock, &path);
     // The furthest a healthy node's stamps get: a remote at the max offset with a full counter.
-    let remote = Timestamp::from_parts(T0 + 500_000, MAX_LOGICAL).unwrap();
+    let max_offset = hlc_core::DEFAULT_MAX_OFFSET.as_micros() as u64;
+    let remote = Timestamp::from_parts(T0 + max_offset, MAX_LOGICAL).unwrap();
     let merged = hlc.update(remote).unwrap();
     assert_eq!(stored(&path), merged.physical_micros() + WINDOW_MICROS);
     drop(hlc);

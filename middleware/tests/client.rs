@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use common::{node, stamp_of, START};
+use common::{node, stamp_of, MAX_OFFSET_MICROS, START};
 use hlc_core::{ManualClock, NodeId, NodeTimestamp, Timestamp};
 use hlc_middleware::header::{self, HLC};
 use hlc_middleware::{
@@ -110,7 +110,7 @@ async fn a_response_too_far_ahead_is_a_typed_error_and_the_clock_stays() {
     );
 
     let at_bound =
-        HlcClientLayer::new(alice.clone()).layer(peer_answering(Some(ahead_by(500_000))));
+        HlcClientLayer::new(alice.clone()).layer(peer_answering(Some(ahead_by(MAX_OFFSET_MICROS))));
     let response = at_bound.oneshot(Request::new(())).await.unwrap();
     assert!(
         response

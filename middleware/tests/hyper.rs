@@ -70,7 +70,7 @@ async fn start_b(hlc: Arc<Hlc<ManualClock>>, c: std::net::SocketAddr) -> std::ne
 #[tokio::test]
 async fn a_causal_chain_a_b_c_is_strictly_increasing_despite_skew() {
     bounded(async {
-        // A runs 400 ms ahead of C, B 100 ms ahead of C: all within the 500 ms bound.
+        // A runs 400 ms ahead of C, B 100 ms ahead of C: all within the default max offset.
         let a = node(1, &ManualClock::new(START + 400_000));
         let b = node(2, &ManualClock::new(START + 100_000));
         let c = node(3, &ManualClock::new(START));

@@ -159,7 +159,7 @@ fn get(address: SocketAddr) -> Request<Empty<Bytes>> {
 
 #[tokio::test]
 async fn hlc_and_traceparent_cross_two_hyper_services() {
-    // A runs 300 ms ahead of B, within the 500 ms bound: B's merge takes A's stamp.
+    // A runs 300 ms ahead of B, within the default max offset: B's merge takes A's stamp.
     let a = node(1, &ManualClock::new(START + 300_000));
     let b = node(2, &ManualClock::new(START));
     let tracer = SdkTracerProvider::builder().build().tracer("service-a");

@@ -73,8 +73,8 @@ async fn exactly_at_the_bound_is_accepted_and_one_microsecond_over_is_refused() 
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(calls.load(Ordering::SeqCst), 1, "the refused request ran");
     let body = body_json(response).await;
-    assert_eq!(body["max_offset_us"], 500_000);
-    assert_eq!(body["lead_us"], 500_001);
+    assert_eq!(body["max_offset_us"], MAX_OFFSET_MICROS);
+    assert_eq!(body["lead_us"], MAX_OFFSET_MICROS + 1);
 }
 
 #[tokio::test]

@@ -25,8 +25,8 @@ pub use time_sync::NtpStep;
 
 /// How far beta's clock runs ahead: four times the max offset.
 pub const BETA_SKEW_MS: i64 = 2_000;
-/// The max offset of both nodes.
-pub const MAX_OFFSET: Duration = Duration::from_millis(500);
+/// The max offset of both nodes: the library's default.
+pub const MAX_OFFSET: Duration = hlc_core::DEFAULT_MAX_OFFSET;
 
 pub(crate) type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 

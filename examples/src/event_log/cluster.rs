@@ -12,7 +12,7 @@ use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, PhysicalClock};
 use super::{Entry, Event};
 
 /// The nodes: a name and a clock skew against true time, in milliseconds (at most 270 ms
-/// apart, within the default max offset of 500 ms).
+/// apart, within the default max offset).
 pub const NODES: [(&str, i64); 3] = [("alpha", 0), ("bravo", 120), ("charlie", -150)];
 /// The messages, as (sender, receiver) indices into [`NODES`], numbered from 1.
 pub const MESSAGES: [(usize, usize); 8] = [
@@ -52,10 +52,7 @@ impl Node {
                 .ok_or("skew")?,
         );
         let node_id = NodeId::new(u64::try_from(index)? + 1);
-        let hlc = Hlc::builder()
-            .clock(clock.clone())
-            .node_id(node_id)
-            .build()?;
+        let hlc = clock.hlc(node_id);
         let log = BufWriter::new(File::create(dir.join(format!("{name}.jsonl")))?);
         Ok(Self {
             name,

@@ -14,7 +14,7 @@ use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, PhysicalClock, Timestamp
 use super::LwwStore;
 
 /// The nodes: a name and a clock skew against true time, in milliseconds. They differ by
-/// at most 400 ms, within the default max offset of 500 ms.
+/// at most 400 ms, within the default max offset.
 pub const NODES: [(&str, i64); 4] = [
     ("node-a", 0),
     ("node-b", -200),
@@ -92,10 +92,7 @@ impl Node {
                 .ok_or("skew")?,
         );
         let node_id = NodeId::new(u64::try_from(index)? + 1);
-        let hlc = Hlc::builder()
-            .clock(clock.clone())
-            .node_id(node_id)
-            .build()?;
+        let hlc = clock.hlc(node_id);
         Ok(Self {
             name,
             skew_ms,

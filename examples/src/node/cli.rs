@@ -1,4 +1,4 @@
-//! The command line of `hlc_node`: the flags of issue 4, plus `--no-hlc` for load comparisons.
+//! The command line of `hlc_node`: its flags, `--no-hlc` among them for load comparisons.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -8,6 +8,9 @@ use hlc_core::NodeId;
 use http::Uri;
 
 use super::NodeConfig;
+
+/// `--max-offset`'s default, in the flag's unit: the library's default max offset.
+const DEFAULT_MAX_OFFSET_MS: u64 = hlc_core::DEFAULT_MAX_OFFSET.as_millis() as u64;
 
 /// A small axum service that stamps, merges and refuses HLC timestamps.
 #[derive(Debug, Parser)]
@@ -20,7 +23,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_node_id)]
     pub node_id: Option<NodeId>,
     /// How far ahead (ms) a peer's timestamp may be before it is refused.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = DEFAULT_MAX_OFFSET_MS)]
     pub max_offset: u64,
     /// Simulated skew (ms) added to this node's physical clock; may be negative.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
@@ -74,13 +77,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_follow_the_issue() {
+    fn defaults_are_the_documented_ones() {
         let args = Args::try_parse_from(["hlc_node"]).unwrap();
         assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(args.max_offset, 500);
         assert_eq!(args.clock_offset, 0);
         assert!(args.peer.is_none() && !args.no_hlc);
-        assert_eq!(args.config().max_offset, Duration::from_millis(500));
+        assert_eq!(args.config().max_offset, hlc_core::DEFAULT_MAX_OFFSET);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct HlcBuilder<C = SystemClock> {
 }
 
 impl HlcBuilder<SystemClock> {
-    /// Defaults: system clock, random node id, 500 ms max offset, backward jumps reported past
+    /// Defaults: system clock, random node id, [`DEFAULT_MAX_OFFSET`], backward jumps reported past
     /// max offset + 1 s, forward leaps not reported, nothing persisted.
     pub fn new() -> Self {
         Self {
@@ -86,7 +86,8 @@ impl<C: PhysicalClock> HlcBuilder<C> {
     }
 
     /// Sets how far ahead of the local physical clock a remote timestamp may be (default
-    /// 500 ms). Choose it above the worst clock skew you expect between healthy nodes.
+    /// [`DEFAULT_MAX_OFFSET`]). Choose it above the worst clock skew you expect between healthy
+    /// nodes.
     pub fn max_offset(mut self, max_offset: Duration) -> Self {
         self.max_offset = max_offset;
         self

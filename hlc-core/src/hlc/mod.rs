@@ -25,7 +25,8 @@ mod tests;
 
 pub use builder::HlcBuilder;
 
-/// The default max offset: 500 ms, as CockroachDB and uhlc use.
+/// The default max offset, the same as CockroachDB's and uhlc's: every other default of the
+/// workspace that depends on max offset derives from this one.
 pub const DEFAULT_MAX_OFFSET: Duration = Duration::from_millis(500);
 /// The default backward-jump threshold, counted beyond the max offset.
 pub const DEFAULT_BACKWARD_JUMP_THRESHOLD: Duration = Duration::from_secs(1);
@@ -77,6 +78,27 @@ pub(super) struct Persistence {
     pub(super) store: Box<dyn UpperBoundStore>,
     pub(super) window_micros: u64,
     pub(super) lock: Mutex<()>,
+}
+
+#[cfg(any(test, feature = "test-util"))]
+impl crate::ManualClock {
+    /// An [`Hlc`] on this clock with node id `node` and the default settings: the fixture
+    /// every crate's tests, examples and fuzz targets build their nodes from (feature
+    /// `test-util`). The clock stays shared: moving this `ManualClock` moves the HLC's.
+    ///
+    /// ```
+    /// use hlc_core::{ManualClock, NodeId};
+    ///
+    /// let clock = ManualClock::new(1_700_000_000_000_000);
+    /// let hlc = clock.hlc(NodeId::new(7));
+    /// assert_eq!(hlc.now().physical_micros(), 1_700_000_000_000_000);
+    /// ```
+    pub fn hlc(&self, node: NodeId) -> Hlc<crate::ManualClock> {
+        HlcBuilder::new()
+            .clock(self.clone())
+            .node_id(node)
+            .assemble(None)
+    }
 }
 
 impl Hlc<SystemClock> {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::sync::Ordering;
 use crate::{
-    Hlc, HlcEvent, ManualClock, NodeId, Timestamp, UpdateError, UpperBoundStore, MAX_LOGICAL,
+    Hlc, HlcEvent, ManualClock, NodeId, Timestamp, UpdateError, UpperBoundStore,
+    DEFAULT_MAX_OFFSET, MAX_LOGICAL,
 };
 
 const T0: u64 = 1_700_000_000_000_000;
@@ -61,7 +62,7 @@ fn update_with_equal_physical_parts_takes_the_larger_counter_plus_one() {
 #[test]
 fn max_offset_boundary_is_inclusive_to_the_microsecond() {
     let (hlc, _clock) = clock_at(T0);
-    let bound = 500_000;
+    let bound = DEFAULT_MAX_OFFSET.as_micros() as u64;
     assert_eq!(hlc.update(ts(T0 + bound, 0)).unwrap(), ts(T0 + bound, 1));
     let (hlc, _clock) = clock_at(T0);
     let err = hlc.update(ts(T0 + bound + 1, 0)).unwrap_err();
@@ -70,11 +71,12 @@ fn max_offset_boundary_is_inclusive_to_the_microsecond() {
         UpdateError::TooFarAhead {
             remote: ts(T0 + bound + 1, 0),
             local: ts(T0, 0),
-            max_offset: Duration::from_millis(500),
+            max_offset: DEFAULT_MAX_OFFSET,
         }
     );
     let message = err.to_string();
-    assert!(message.contains("500001us ahead"), "{message}");
+    let ahead = format!("{}us ahead", bound + 1);
+    assert!(message.contains(&ahead), "{message}");
     assert!(
         message.contains("2023-11-14T22:13:20.000000Z#0"),
         "{message}"

@@ -8,7 +8,8 @@ use opentelemetry::KeyValue;
 use crate::observer::{LayerObserver, Side};
 use crate::refusal::Refusal;
 
-/// Histogram buckets for the peer lead, in seconds: fine below the usual 500 ms max offset,
+/// Histogram buckets for the peer lead, in seconds: fine below the default max offset
+/// ([`DEFAULT_MAX_OFFSET`](hlc_core::DEFAULT_MAX_OFFSET)),
 /// coarse beyond it.
 const LEAD_BUCKETS: [f64; 12] = [
     0.0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,

@@ -134,7 +134,7 @@ mod tests {
             error: UpdateError::TooFarAhead {
                 remote,
                 local,
-                max_offset: Duration::from_millis(500),
+                max_offset: hlc_core::DEFAULT_MAX_OFFSET,
             },
         }
     }
@@ -153,9 +153,11 @@ mod tests {
         assert_eq!(body["status"], 400);
         assert_eq!(body["remote_time"], "2023-11-14T22:13:22.000000Z#0");
         assert_eq!(body["local_time"], "2023-11-14T22:13:20.000000Z#0");
-        assert_eq!(body["max_offset_us"], 500_000);
+        let max_offset = hlc_core::DEFAULT_MAX_OFFSET.as_micros() as u64;
+        assert_eq!(body["max_offset_us"], max_offset);
         assert_eq!(body["lead_us"], 2_000_000);
-        assert!(body["detail"].as_str().unwrap().contains("500000us"));
+        let bound = format!("{max_offset}us");
+        assert!(body["detail"].as_str().unwrap().contains(&bound));
         assert!(response.headers().get(RETRY_AFTER).is_none());
     }
 

@@ -22,8 +22,8 @@ use http_body_util::BodyExt;
 
 /// 2023-11-14T22:13:20Z in microseconds.
 pub const START: u64 = 1_700_000_000_000_000;
-/// The default max offset, 500 ms, in microseconds.
-pub const MAX_OFFSET_MICROS: u64 = 500_000;
+/// The default max offset in microseconds.
+pub const MAX_OFFSET_MICROS: u64 = hlc_core::DEFAULT_MAX_OFFSET.as_micros() as u64;
 /// Connections a test server accepts before it stops.
 const MAX_CONNECTIONS: usize = 256;
 /// Bounds a whole test that talks over a socket.
@@ -39,12 +39,7 @@ pub async fn bounded<T>(test: impl Future<Output = T>) -> T {
 
 /// A clock on `clock` with node id `node` and the default max offset.
 pub fn node(node: u64, clock: &ManualClock) -> Arc<Hlc<ManualClock>> {
-    let hlc = Hlc::builder()
-        .clock(clock.clone())
-        .node_id(NodeId::new(node))
-        .build()
-        .expect("no persistence, cannot fail");
-    Arc::new(hlc)
+    Arc::new(clock.hlc(NodeId::new(node)))
 }
 
 /// The `hlc` header of a message, which must be present and valid.

@@ -153,8 +153,10 @@ impl NtpClientBuilder {
     ///
     /// The bound assumes this clock runs within the drift bound of true time and is never
     /// stepped: a step is noticed at the next poll (samples dropped, estimate withdrawn, the
-    /// correction stepped), but reads in between are off by the step. Tests pass a
-    /// `ManualClock` or a [`TokioClock`](crate::TokioClock).
+    /// correction stepped), but reads in between are off by the step. A coarse or cached
+    /// clock's [resolution](PhysicalClock::resolution) is counted, but only as long as the
+    /// kernel or its refresher keeps to it: a late tick on a loaded machine is not, so prefer
+    /// a precise clock. Tests pass a `ManualClock` or a [`TokioClock`](crate::TokioClock).
     pub fn clock(mut self, clock: impl PhysicalClock + 'static) -> Self {
         self.clock = Some(Arc::new(clock));
         self
