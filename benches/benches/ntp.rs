@@ -11,7 +11,8 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use ntp_sync::server::{answer, ServerParams};
 use ntp_sync::{
     validate_response, Engine, EngineConfig, Estimate, Expected, LeapIndicator, LocalTimes,
@@ -83,7 +84,7 @@ fn decoded() -> Packet {
     }
 }
 
-fn decode_validate(c: &mut Criterion) {
+fn decode_validate(group: &mut BenchmarkGroup<'_, WallTime>) {
     let (bytes, expected) = response();
     // The same input as the server's own answer, so that figures compare across runs.
     let request = Packet::client_request(expected.origin).encode();
@@ -95,7 +96,7 @@ fn decode_validate(c: &mut Criterion) {
         Ok(decoded()),
         "the response must decode to what was sent"
     );
-    c.bench_function("ntp/decode_validate", |b| {
+    group.bench_function("decode_validate", |b| {
         b.iter(|| {
             let packet = validate_response(
                 black_box(&bytes),
@@ -137,11 +138,11 @@ fn engine(sources: usize) -> Engine {
     engine
 }
 
-fn select(c: &mut Criterion) {
+fn select(group: &mut BenchmarkGroup<'_, WallTime>) {
     for sources in [8, 32] {
         let engine = engine(sources);
         let now = NOW + 8 * 16_000 * MS;
-        c.bench_function(&format!("ntp/select_{sources}"), |b| {
+        group.bench_function(format!("select_{sources}"), |b| {
             b.iter(|| {
                 let evaluation = black_box(&engine).evaluate(black_box(now));
                 assert!(
@@ -155,7 +156,7 @@ fn select(c: &mut Criterion) {
     }
 }
 
-fn now_interval(c: &mut Criterion) {
+fn now_interval(group: &mut BenchmarkGroup<'_, WallTime>) {
     let policy = ReadPolicy {
         drift_ppb: 15_000,
         status: StatusPolicy::default(),
@@ -169,7 +170,7 @@ fn now_interval(c: &mut Criterion) {
         at_nanos: now,
         newest_sample_nanos: now,
     }));
-    c.bench_function("ntp/now_interval", |b| {
+    group.bench_function("now_interval", |b| {
         b.iter(|| {
             let interval = black_box(&true_time).now_interval();
             assert_eq!(interval.status, Status::Synchronised);
@@ -179,5 +180,14 @@ fn now_interval(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, decode_validate, select, now_interval);
+/// One group, so that every figure lands in `target/criterion/ntp/<id>/`.
+fn define(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ntp");
+    decode_validate(&mut group);
+    select(&mut group);
+    now_interval(&mut group);
+    group.finish();
+}
+
+criterion_group!(benches, define);
 criterion_main!(benches);
