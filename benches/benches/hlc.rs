@@ -3,22 +3,33 @@
 //!
 //! The ids are an interface (issue 2, section 4): figures compare across runs only while they
 //! stay the same. Every bench checks its results: stamps strictly increase, merges exceed the
-//! remote, round trips give back their input. `scripts/bench-table` turns a run into a table.
+//! remote, round trips give back their input. `hlc/read_then_cas` is not a clock but the floor
+//! under any clock shared between threads. `scripts/bench-table` turns a run into the tables of
+//! `benches/README.md`.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hlc_core::{CachedClock, Hlc, SystemClock};
+use hlc_core::{CachedClock, Hlc, PhysicalClock, SystemClock};
 
 /// How often the cached clock of the `*_cached` benches is refreshed.
 const CACHE_REFRESH: Duration = Duration::from_millis(1);
+/// 2020-01-01T00:00:00Z in seconds: a physical time before it is no reading of a real clock.
+const PLAUSIBLE_SECS: u64 = 1_577_836_800;
+
+/// The one cached clock of every `*_cached` bench, ours and uhlc's alike: they read the same
+/// word, refreshed by the same thread, so that only the clocks' own work differs.
+fn cached_clock() -> &'static CachedClock {
+    static CLOCK: OnceLock<CachedClock> = OnceLock::new();
+    CLOCK.get_or_init(|| CachedClock::spawn(SystemClock, CACHE_REFRESH))
+}
 
 fn cached_hlc() -> Hlc<CachedClock> {
-    Hlc::with_clock(CachedClock::spawn(SystemClock, CACHE_REFRESH))
+    Hlc::with_clock(cached_clock().clone())
 }
 
 /// Calls `stamp` `iters` times, asserting that each result exceeds the one before (`first`
@@ -43,7 +54,8 @@ fn time_increasing<T: Ord>(iters: u64, mut stamp: impl FnMut() -> T) -> Duration
     start.elapsed()
 }
 
-/// Single-threaded stamping: the raw clock read, our clock on two physical clocks, uhlc.
+/// Single-threaded stamping: the raw clock read, the floor of a shared clock, our clock on
+/// two physical clocks, uhlc on the same two.
 mod stamping {
     use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -52,17 +64,34 @@ mod stamping {
     pub(super) fn define(c: &mut Criterion) {
         let mut group = c.benchmark_group("hlc");
         group.bench_function("system_time_now", |b| b.iter_custom(time_system_time));
+        let shared = SharedWord(AtomicU64::new(0));
+        group.bench_function("read_then_cas", |b| {
+            b.iter_custom(|iters| time_read_then_cas(&shared, iters));
+        });
         let hlc = Hlc::new();
         group.bench_function("now", |b| {
             b.iter_custom(|iters| time_increasing(iters, || hlc.now()));
         });
         let cached = cached_hlc();
+        assert!(cached.now().physical_micros() / 1_000_000 > PLAUSIBLE_SECS);
         group.bench_function("now_cached", |b| {
             b.iter_custom(|iters| time_increasing(iters, || cached.now()));
         });
         let uhlc = uhlc::HLC::default();
         group.bench_function("uhlc_new_timestamp", |b| {
             b.iter_custom(|iters| time_increasing(iters, || uhlc.new_timestamp()));
+        });
+        let uhlc_cached = uhlc::HLCBuilder::new()
+            .with_clock(uhlc_cached_clock)
+            .build();
+        // A clock function that read nothing (uhlc's `zero_clock`) would stamp just as fast.
+        let time = *uhlc_cached.new_timestamp().get_time();
+        assert!(
+            u64::from(time.as_secs()) > PLAUSIBLE_SECS,
+            "uhlc reads the cache"
+        );
+        group.bench_function("uhlc_new_timestamp_cached", |b| {
+            b.iter_custom(|iters| time_increasing(iters, || uhlc_cached.new_timestamp()));
         });
         group.finish();
     }
@@ -76,8 +105,44 @@ mod stamping {
             last = black_box(SystemTime::now());
         }
         let elapsed = start.elapsed();
-        assert!(iters == 0 || last > UNIX_EPOCH + Duration::from_secs(1_577_836_800));
+        assert!(iters == 0 || last > UNIX_EPOCH + Duration::from_secs(PLAUSIBLE_SECS));
         elapsed
+    }
+
+    /// A word on a cache line of its own, as the state of [`Hlc`] is.
+    #[repr(align(128))]
+    pub(super) struct SharedWord(AtomicU64);
+
+    /// What any clock shared between threads must do per stamp at the least: read the
+    /// default clock (the one [`Hlc::now`] reads) and publish the reading with one
+    /// compare-and-swap, with nothing computed between the two. The check is the one
+    /// [`stamp_increasing`] makes, a compare and a never-taken branch: each swap succeeds,
+    /// since this thread alone writes the word.
+    fn time_read_then_cas(shared: &SharedWord, iters: u64) -> Duration {
+        let mut last = shared.0.load(Ordering::Relaxed);
+        let start = Instant::now();
+        for _ in 0..iters {
+            let read = SystemClock.now_micros();
+            let swapped =
+                shared
+                    .0
+                    .compare_exchange(last, read, Ordering::Relaxed, Ordering::Relaxed);
+            assert!(swapped.is_ok(), "only this thread writes the word");
+            last = read;
+        }
+        let elapsed = start.elapsed();
+        assert!(iters == 0 || last / 1_000_000 > PLAUSIBLE_SECS);
+        elapsed
+    }
+
+    /// uhlc takes its clock as a plain `fn() -> NTP64`, so it reaches the shared cache through
+    /// the static. uhlc's time is NTP64 from the Unix epoch: whole seconds in the high 32 bits,
+    /// the fraction of a second in 2^-32 units below (the division by a constant compiles to a
+    /// multiplication).
+    fn uhlc_cached_clock() -> uhlc::NTP64 {
+        let micros = cached_clock().now_micros();
+        let (secs, sub_micros) = (micros / 1_000_000, micros % 1_000_000);
+        uhlc::NTP64((secs << 32) | ((sub_micros << 32) / 1_000_000))
     }
 }
 

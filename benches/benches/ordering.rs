@@ -129,36 +129,52 @@ fn reorder(c: &mut Criterion, streams: &[Vec<Event>]) {
     group.finish();
 }
 
-/// Two replicas of the same 10,000 keys, each holding the later write for about half.
-fn replicas() -> (LwwMap<u64, u64>, LwwMap<u64, u64>) {
+/// Two replicas of the same 10,000 keys, each holding the later write for about half, and the
+/// value a merge must keep under each key, worked out from the raw (microseconds, node) pairs
+/// rather than through the crate's ordering.
+fn replicas() -> (LwwMap<u64, u64>, LwwMap<u64, u64>, Vec<u64>) {
     let mut random = Xorshift(0x2545_f491_4f6c_dd1d);
     let (mut a, mut b) = (LwwMap::new(), LwwMap::new());
+    let mut winners = Vec::with_capacity(MAP_ENTRIES);
     for key in 0..MAP_ENTRIES as u64 {
-        a.insert(
-            key,
-            key,
-            stamp(START_MICROS + random.below(1_000_000), 0, 1),
-        );
-        b.insert(
-            key,
-            key + 1,
-            stamp(START_MICROS + random.below(1_000_000), 0, 2),
-        );
+        let (micros_a, micros_b) = (random.below(1_000_000), random.below(1_000_000));
+        a.insert(key, key, stamp(START_MICROS + micros_a, 0, 1));
+        b.insert(key, key + 1, stamp(START_MICROS + micros_b, 0, 2));
+        // The later write wins; in the same microsecond, the greater node id (b's 2).
+        winners.push(if micros_b >= micros_a { key + 1 } else { key });
     }
-    (a, b)
+    (a, b, winners)
+}
+
+/// Merges `theirs` into `mine` and checks that every key kept the value in `winners`, so that
+/// a merge keeping the earlier write, or either side wholesale, fails.
+fn assert_merge_keeps_winners(
+    mut mine: LwwMap<u64, u64>,
+    theirs: LwwMap<u64, u64>,
+    winners: &[u64],
+) {
+    mine.merge(theirs);
+    let kept: Vec<u64> = mine.iter().map(|(_, value)| *value).collect();
+    assert_eq!(kept.len(), winners.len(), "every key survives the merge");
+    let wrong = kept
+        .iter()
+        .zip(winners)
+        .position(|(kept, winner)| kept != winner);
+    assert_eq!(wrong, None, "the first key that kept the earlier write");
 }
 
 fn lww_merge(c: &mut Criterion) {
-    let (a, b) = replicas();
-    let mut expected = a.clone();
-    expected.merge(b.clone());
+    let (a, b, winners) = replicas();
     let b_wins = (0..MAP_ENTRIES as u64)
-        .filter(|k| expected.get(k) == Some(&(k + 1)))
+        .filter(|&k| winners[k as usize] == k + 1)
         .count();
     assert!(
         (MAP_ENTRIES / 3..MAP_ENTRIES * 2 / 3).contains(&b_wins),
         "about half conflict each way"
     );
+    // Both ways round: the bench merges b into a, and merging is commutative.
+    assert_merge_keeps_winners(a.clone(), b.clone(), &winners);
+    assert_merge_keeps_winners(b.clone(), a.clone(), &winners);
 
     let mut group = c.benchmark_group("ordering");
     group.throughput(Throughput::Elements(MAP_ENTRIES as u64));
