@@ -1,7 +1,7 @@
 //! Criterion benches for hlc-core: stamping, merging, stamping from two threads and the wire
 //! codecs, each beside uhlc 0.9 (the HLC crate Rust projects use today) as the peer.
 //!
-//! The ids are an interface (issue 2, section 4): figures compare across runs only while they
+//! The ids are an interface: figures compare across runs only while they
 //! stay the same. Every bench checks its results: stamps strictly increase, merges exceed the
 //! remote, round trips give back their input. `hlc/read_then_cas` is not a clock but the floor
 //! under any clock shared between threads. `scripts/bench-table` turns a run into the tables of

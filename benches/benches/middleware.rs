@@ -1,6 +1,6 @@
 //! Criterion benches for hlc-middleware: what the layers add to one request, in process.
 //!
-//! The ids are an interface (issue 4, section 5): `middleware/bare` is a `service_fn`
+//! The ids are an interface: `middleware/bare` is a `service_fn`
 //! answering an empty response; `middleware/server_layer` puts the server layer in front of
 //! it; `middleware/client_server` the client layer in front of that. So that the differences
 //! are the layers and nothing else, every iteration of all three does the same work around the
@@ -15,7 +15,7 @@
 //! default clock (two clock reads per side, the typed extension values, a header value), with
 //! none of this crate's code and no parsing or formatting. Their distance from `bare` is a
 //! lower bound for that of `server_layer` and `client_server` on the machine at hand; see
-//! `middleware/PERFORMANCE.md`.
+//! `benches/README.md`.
 
 use std::convert::Infallible;
 use std::future::{ready, Future, Ready};

@@ -1,7 +1,7 @@
 //! Criterion benches for ntp-sync: checking one server response, selecting among 8 and 32
 //! sources, and reading the bound.
 //!
-//! The ids are an interface (issue 3, section 5): `ntp/decode_validate`, `ntp/select_8`,
+//! The ids are an interface: `ntp/decode_validate`, `ntp/select_8`,
 //! `ntp/select_32` and `ntp/now_interval`. Every bench checks its result: the response decodes
 //! to the fields the server wrote (checked field by field once, before timing; accepted on
 //! every iteration), the estimate exists and names the liars, the interval is synchronised.

@@ -42,45 +42,9 @@
 //!
 //! # Performance
 //!
-//! `cargo bench -p hlc-benches --bench hlc`, then `scripts/bench-table` for medians and
-//! ratios. Measured on a 2-core AMD EPYC virtual machine (clock source `tsc`) at load ≈ 2,
-//! medians of one run; ratios are against figures of the same run:
-//!
-//! | bench id | median | target | measured |
-//! | --- | ---: | --- | ---: |
-//! | `hlc/system_time_now` | 24.1 ns | baseline | |
-//! | `hlc/now` | 31.2 ns | ≤ 1.3 × system_time_now; ≤ 0.75 × uhlc | 1.29; 0.64 |
-//! | `hlc/now_cached` | 3.7 ns | ≤ 8 ns; ≤ 0.2 × uhlc | 3.7 ns; 0.08 |
-//! | `hlc/update_remote_behind` | 33.5 ns | ≤ 1.1 × now | 1.07 |
-//! | `hlc/update_remote_ahead` | 32.3 ns | ≤ 1.1 × now | 1.04 |
-//! | `hlc/uhlc_new_timestamp` | 48.5 ns | peer | |
-//! | `hlc/uhlc_update` | 47.3 ns | peer | |
-//! | `hlc/now_2threads` | 33.0 ns | ≤ 1.0 × uhlc_2threads | 0.69 |
-//! | `hlc/now_cached_2threads` | 4.5 ns | ≤ 0.5 × uhlc_2threads | 0.09 |
-//! | `hlc/uhlc_2threads` | 47.5 ns | peer | |
-//! | `codec/header_roundtrip` | 24.6 ns | ≤ 0.25 × uhlc_roundtrip | 0.12 |
-//! | `codec/uhlc_roundtrip` | 210.1 ns | peer | |
-//! | `codec/bytes_roundtrip` | 2.8 ns | | |
-//!
-//! The three `codec` rows come from a later run of that group alone (`-- codec/`, load ≈ 1),
-//! after the text form moved to eight-digits-at-a-time hex: the earlier run gave 53.3 ns,
-//! 0.17 × uhlc.
-//!
-//! Every target held in the quiet runs, `now / system_time_now` with almost no headroom
-//! (1.19, 1.30, 1.29 in three runs): a clock read followed by *any* locked instruction (a
-//! fence, `fetch_add`, a swap or a CAS) costs 29–31 ns here against 24 ns for the read alone,
-//! and `Hlc::now` adds about 0.2 ns to that. It is the floor of a shared clock; stamp through
-//! [`CachedClock`] where a few nanoseconds matter more than microsecond accuracy. Under load
-//! the medians swing by up to 2×, so compare ratios from one run, never figures across runs.
-//!
-//! The ordering tools, `cargo bench -p hlc-benches --bench ordering`, same machine at load ≈ 1
-//! (targets met; under load ≈ 6 the same benches took 2–3 times as long):
-//!
-//! | bench id | median | per element | target |
-//! | --- | ---: | ---: | --- |
-//! | `ordering/lww_map_merge_10k` | 149.8 µs | 15.0 ns per entry | ≤ 60 ns |
-//! | `ordering/kway_8x10k` | 1.99 ms | 24.9 ns per event | ≤ 25 ns |
-//! | `ordering/reorder_8x10k` | 4.10 ms | 51.3 ns per event | ≤ 60 ns |
+//! Stamping is one clock read and one compare-and-swap; [`CachedClock`] trades microsecond
+//! accuracy for a few nanoseconds. The benches (`cargo bench -p hlc-benches --bench hlc`,
+//! `--bench ordering`) and their figures are in `benches/README.md`.
 //!
 //! # Features
 //!
