@@ -7,7 +7,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, Throughput,
+};
 use hlc_core::lww::LwwMap;
 use hlc_core::merge::{KWayMerge, ReorderConfig, Reorderer};
 use hlc_core::{NodeId, NodeTimestamp, Timestamp};
@@ -72,7 +75,7 @@ fn arrivals(streams: &[Vec<Event>], start: Instant) -> Vec<(Event, Instant)> {
     arrivals
 }
 
-fn kway(c: &mut Criterion, streams: &[Vec<Event>]) {
+fn kway(group: &mut BenchmarkGroup<'_, WallTime>, streams: &[Vec<Event>]) {
     let sorted = {
         let mut all = streams.concat();
         all.sort();
@@ -82,7 +85,6 @@ fn kway(c: &mut Criterion, streams: &[Vec<Event>]) {
     assert_eq!(merged, sorted, "k-way merge output is the sorted union");
     let last = *sorted.last().expect("events");
 
-    let mut group = c.benchmark_group("ordering");
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.bench_function("kway_8x10k", |b| {
         b.iter(|| {
@@ -92,7 +94,6 @@ fn kway(c: &mut Criterion, streams: &[Vec<Event>]) {
             assert_eq!((count, final_event), (EVENTS, Some(last)));
         });
     });
-    group.finish();
 }
 
 fn reorder_all(arrivals: &[(Event, Instant)], start: Instant) -> (usize, Option<Event>) {
@@ -116,17 +117,15 @@ fn reorder_all(arrivals: &[(Event, Instant)], start: Instant) -> (usize, Option<
     (count, last)
 }
 
-fn reorder(c: &mut Criterion, streams: &[Vec<Event>]) {
+fn reorder(group: &mut BenchmarkGroup<'_, WallTime>, streams: &[Vec<Event>]) {
     let start = Instant::now();
     let arrivals = arrivals(streams, start);
     let last = streams.iter().filter_map(|s| s.last()).max().copied();
 
-    let mut group = c.benchmark_group("ordering");
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.bench_function("reorder_8x10k", |b| {
         b.iter(|| assert_eq!(reorder_all(&arrivals, start), (EVENTS, last)));
     });
-    group.finish();
 }
 
 /// Two replicas of the same 10,000 keys, each holding the later write for about half, and the
@@ -163,7 +162,7 @@ fn assert_merge_keeps_winners(
     assert_eq!(wrong, None, "the first key that kept the earlier write");
 }
 
-fn lww_merge(c: &mut Criterion) {
+fn lww_merge(group: &mut BenchmarkGroup<'_, WallTime>) {
     let (a, b, winners) = replicas();
     let b_wins = (0..MAP_ENTRIES as u64)
         .filter(|&k| winners[k as usize] == k + 1)
@@ -176,7 +175,6 @@ fn lww_merge(c: &mut Criterion) {
     assert_merge_keeps_winners(a.clone(), b.clone(), &winners);
     assert_merge_keeps_winners(b.clone(), a.clone(), &winners);
 
-    let mut group = c.benchmark_group("ordering");
     group.throughput(Throughput::Elements(MAP_ENTRIES as u64));
     group.bench_function("lww_map_merge_10k", |bench| {
         bench.iter_batched(
@@ -189,14 +187,15 @@ fn lww_merge(c: &mut Criterion) {
             BatchSize::LargeInput,
         );
     });
-    group.finish();
 }
 
 fn define(c: &mut Criterion) {
     let streams = streams();
-    lww_merge(c);
-    kway(c, &streams);
-    reorder(c, &streams);
+    let mut group = c.benchmark_group("ordering");
+    lww_merge(&mut group);
+    kway(&mut group, &streams);
+    reorder(&mut group, &streams);
+    group.finish();
 }
 
 criterion_group!(benches, define);

@@ -257,5 +257,4 @@ impl<T> fmt::Debug for Reorderer<T> {
 }
 
 #[cfg(test)]
-#[path = "reorder_tests.rs"]
 mod tests;
