@@ -13,12 +13,14 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
-use ntp_sync::server::{answer, ServerParams};
-use ntp_sync::{
-    validate_response, Engine, EngineConfig, Estimate, Expected, LeapIndicator, LocalTimes,
-    NtpShort, NtpTimestamp, Packet, ReadPolicy, SourceState, Status, StatusPolicy, TrueTime,
-    HEADER_LEN, MODE_SERVER,
-};
+use ntp_sync::proto::answer::{answer, ServerParams};
+use ntp_sync::proto::engine::{Engine, EngineConfig, SourceState};
+use ntp_sync::proto::estimate::{Estimate, Status, StatusPolicy};
+use ntp_sync::proto::packet::{LeapIndicator, Packet, HEADER_LEN, MODE_SERVER};
+use ntp_sync::proto::sample::LocalTimes;
+use ntp_sync::proto::timestamp::{NtpShort, NtpTimestamp};
+use ntp_sync::proto::validate::{validate_response, Expected};
+use ntp_sync::{ReadPolicy, TrueTime};
 
 const NOW: i64 = 1_700_000_000_000_000_000;
 const MS: i64 = 1_000_000;

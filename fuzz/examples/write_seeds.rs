@@ -11,7 +11,8 @@ use std::path::Path;
 use hlc_core::lww::{LwwMap, LwwRegister};
 use hlc_core::{NodeId, NodeTimestamp, Timestamp, LOGICAL_BITS};
 use hlc_fuzz::{MAX_OFFSET_MICROS, NOW_MICROS};
-use ntp_sync::{LeapIndicator, NtpShort, NtpTimestamp, Packet, MODE_SERVER};
+use ntp_sync::proto::packet::{LeapIndicator, Packet, MODE_SERVER};
+use ntp_sync::proto::timestamp::{NtpShort, NtpTimestamp};
 
 const NOW_NANOS: i64 = NOW_MICROS as i64 * 1_000;
 

@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 
 use hlc_fuzz::tally;
 use libfuzzer_sys::fuzz_target;
-use ntp_sync::{
-    select::{select, Candidate},
-    validate_response, Expected, LocalTimes, NtpTimestamp, Packet, Sample, SampleParams,
-    MODE_SERVER,
-};
+use ntp_sync::proto::packet::{Packet, MODE_SERVER};
+use ntp_sync::proto::sample::{LocalTimes, Sample, SampleParams};
+use ntp_sync::proto::select::{select, Candidate};
+use ntp_sync::proto::timestamp::NtpTimestamp;
+use ntp_sync::proto::validate::{validate_response, Expected};
 
 const SERVER: ([u8; 4], u16) = ([127, 0, 0, 1], 123);
 const LOCAL_NANOS: i64 = 1_700_000_000_000_000_000;

@@ -14,11 +14,10 @@ use std::net::SocketAddr;
 
 use hlc_fuzz::tally;
 use libfuzzer_sys::fuzz_target;
-use ntp_sync::server::{answer, ServerParams};
-use ntp_sync::{
-    validate_response, Expected, KissCode, LeapIndicator, NtpShort, NtpTimestamp, Packet,
-    ResponseError, HEADER_LEN, MODE_CLIENT, MODE_SERVER,
-};
+use ntp_sync::proto::answer::{answer, ServerParams};
+use ntp_sync::proto::packet::{LeapIndicator, Packet, HEADER_LEN, MODE_CLIENT, MODE_SERVER};
+use ntp_sync::proto::timestamp::{NtpShort, NtpTimestamp};
+use ntp_sync::proto::validate::{validate_response, Expected, KissCode, ResponseError};
 
 /// Bytes of responder configuration in front of the datagram.
 const SETUP_LEN: usize = 39;

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use hlc_core::Timestamp;
 
-use crate::estimate::Status;
-use crate::true_time::{TimeInterval, TrueTime};
+use crate::proto::bound::TimeInterval;
+use crate::proto::estimate::Status;
+use crate::true_time::TrueTime;
 
 /// Why commit wait could not finish.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
@@ -58,8 +59,8 @@ impl TrueTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estimate::{Estimate, StatusPolicy};
-    use crate::true_time::ReadPolicy;
+    use crate::proto::bound::ReadPolicy;
+    use crate::proto::estimate::{Estimate, StatusPolicy};
     use crate::TokioClock;
     use std::sync::Arc;
     use tokio::time::Instant;
@@ -68,7 +69,7 @@ mod tests {
 
     fn true_time() -> TrueTime {
         let policy = ReadPolicy {
-            drift_ppb: 15_000,
+            drift_ppb: crate::proto::sample::DEFAULT_DRIFT_BOUND_PPB,
             status: StatusPolicy::default(),
             health_limit: Duration::from_millis(250),
         };

@@ -1,16 +1,13 @@
-//! The software-disciplined clock: local time plus the [`Discipline`]'s correction, readable
+//! The software-disciplined clock: local time plus the discipline's correction, readable
 //! lock-free by any number of threads, for an [`Hlc`](hlc_core::Hlc).
-//!
-//! [`Discipline`]: crate::Discipline
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hlc_core::PhysicalClock;
 
-use crate::discipline::Correction;
-use crate::seqlock::SeqCell;
+use crate::proto::discipline::Correction;
+use crate::proto::published_correction::PublishedCorrection;
 
 /// A [`PhysicalClock`] that reads local time and adds the published correction.
 ///
@@ -18,7 +15,7 @@ use crate::seqlock::SeqCell;
 /// slewed correction's rate stays within 500 ppm of the local clock's, and a high-water mark
 /// holds the clock still after a backward step (of the correction, or of the local clock)
 /// until time catches up. How far it may be from true time meanwhile is what
-/// [`TrueTime::health`](crate::TrueTime::health) reports. Build the `Hlc` after
+/// [`NtpClient::health`](crate::NtpClient::health) reports. Build the `Hlc` after
 /// [`NtpClient::wait_synced`](crate::NtpClient::wait_synced), so that the first-sync step
 /// happens before the first stamp.
 #[derive(Clone)]
@@ -27,9 +24,7 @@ pub struct CorrectedClock {
 }
 
 struct Shared {
-    /// `[applied, anchor, base, frequency, slew, slew_duration]`, the i64s as their bits.
-    correction: SeqCell<6>,
-    high_water_micros: AtomicU64,
+    published: PublishedCorrection,
     clock: Arc<dyn PhysicalClock>,
 }
 
@@ -45,8 +40,7 @@ impl CorrectedClock {
     /// A clock over `local` with no correction yet.
     pub fn new(local: Arc<dyn PhysicalClock>) -> Self {
         let shared = Shared {
-            correction: SeqCell::new([0; 6]),
-            high_water_micros: AtomicU64::new(0),
+            published: PublishedCorrection::new(),
             clock: local,
         };
         Self {
@@ -56,30 +50,12 @@ impl CorrectedClock {
 
     /// Puts `correction` in force for every reader.
     pub fn publish(&self, correction: Correction) {
-        let fields = [
-            correction.anchor_nanos,
-            correction.base_nanos,
-            correction.frequency_ppb,
-            correction.slew_nanos,
-            correction.slew_duration_nanos,
-        ];
-        let mut words = [1u64; 6];
-        for (word, field) in words[1..].iter_mut().zip(fields) {
-            *word = field as u64;
-        }
-        self.shared.correction.store(words);
+        self.shared.published.publish(correction);
     }
 
     /// The correction in force, `None` before the first one.
     pub fn correction(&self) -> Option<Correction> {
-        let [applied, anchor, base, frequency, slew, duration] = self.shared.correction.load();
-        (applied == 1).then_some(Correction {
-            anchor_nanos: anchor as i64,
-            base_nanos: base as i64,
-            frequency_ppb: frequency as i64,
-            slew_nanos: slew as i64,
-            slew_duration_nanos: duration as i64,
-        })
+        self.shared.published.correction()
     }
 
     /// The local clock it corrects.
@@ -87,18 +63,11 @@ impl CorrectedClock {
         &self.shared.clock
     }
 
-    /// What the clock reads when the local clock reads `local_micros`: the corrected time,
-    /// or the high-water mark if that is later. Readers that need the corrected time and
-    /// something else at one instant read the local clock once and pass it here.
+    /// What the clock reads when the local clock reads `local_micros`. Readers that need the
+    /// corrected time and something else at one instant read the local clock once and pass
+    /// it here.
     pub fn reading_at(&self, local_micros: u64) -> u64 {
-        let local = (local_micros as i64).saturating_mul(1_000);
-        let correction = self.correction().map_or(0, |c| c.at(local));
-        let corrected = (local.saturating_add(correction).max(0) / 1_000) as u64;
-        let previous = self
-            .shared
-            .high_water_micros
-            .fetch_max(corrected, Ordering::Relaxed);
-        previous.max(corrected)
+        self.shared.published.reading_at(local_micros)
     }
 }
 
@@ -116,7 +85,7 @@ impl PhysicalClock for CorrectedClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
+    use crate::proto::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
     use hlc_core::{Hlc, ManualClock};
     use std::time::Duration;
 

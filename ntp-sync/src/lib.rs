@@ -33,13 +33,14 @@
 //!    Servers not yet heard from count as voters until their first few polls fail; servers
 //!    that stop answering (eight polls), refuse us (kiss-o'-death DENY/RSTR) or fail the
 //!    checks of RFC 5905 have no vote.
-//! 2. **The local clock's rate is off by at most the drift bound** (default 15 ppm, RFC
-//!    5905's PHI, the tolerance of an undisciplined oscillator) between samples. The interval
+//! 2. **The local clock's rate is off by at most the drift bound** (default
+//!    [`DEFAULT_DRIFT_BOUND_PPB`](proto::sample::DEFAULT_DRIFT_BOUND_PPB), RFC 5905's PHI,
+//!    the tolerance of an undisciplined oscillator) between samples. The interval
 //!    widens at that rate with the estimate's age. The default local clock is the
 //!    [`SteadyClock`]: `CLOCK_MONOTONIC_RAW`, the oscillator as the kernel counts it, which no
 //!    time daemon slews. The system clock would not do: chronyd slews it by up to
 //!    83 333 ppm by default, tens of milliseconds between two polls. On a machine whose
-//!    oscillator is worse than 15 ppm (`chronyc tracking` shows the frequency chronyd has to
+//!    oscillator is worse than that (`chronyc tracking` shows the frequency chronyd has to
 //!    correct), raise the bound with [`NtpClientBuilder::drift_bound_ppm`].
 //! 3. **Nobody steps the local clock.** The steady clock cannot be stepped: an administrator
 //!    or a host daemon's `makestep` moves the system clock, not it. A clock handed to
@@ -52,12 +53,11 @@
 //! Network paths may be as asymmetric as they like: each sample's radius includes half the
 //! round-trip delay, which bounds any split of it. Selection keeps every point covered by a
 //! strict majority of the servers' intervals, so it contains the truth whenever assumption 1
-//! holds, however the others lie ([`select`] explains why this is not plain Marzullo). Two
+//! holds, however the others lie ([`proto::select`] explains why this is not plain Marzullo). Two
 //! against two, or one against one, is no majority: the status is then
 //! [`Unsynchronised`](Status::Unsynchronised) and the interval unbounded, never a guess.
-//! Without a fresh sample for [`StatusPolicy::free_running_after`] (default 5 min) the status
-//! turns free-running; after [`StatusPolicy::void_after`] (default 1 h) the estimate is
-//! withdrawn.
+//! Without a fresh sample for [`StatusPolicy::free_running_after`] the status turns
+//! free-running; after [`StatusPolicy::void_after`] the estimate is withdrawn.
 //!
 //! # Choosing servers
 //!
@@ -72,8 +72,9 @@
 //! - Never mix **leap-smearing** servers (Google, AWS and Azure time services) with
 //!   non-smearing ones: around a leap second they disagree by up to half a second and one
 //!   side will be voted out, or no majority left.
-//! - Poll public servers no faster than every 16 s (the default is 64 s after a short initial
-//!   burst); a `RATE` kiss doubles the interval for that server.
+//! - Poll public servers no faster than [`MIN_PUBLIC_POLL`](proto::poll::MIN_PUBLIC_POLL)
+//!   (the default is [`DEFAULT_MIN_POLL`](proto::poll::DEFAULT_MIN_POLL) after a short
+//!   initial burst); a `RATE` kiss doubles the interval for that server.
 //!
 //! # Performance and accuracy
 //!
@@ -88,12 +89,12 @@
 //! # Clock discipline
 //!
 //! [`NtpClient::corrected_clock`] is local time plus a correction that follows the
-//! estimates ([`discipline`]): stepped on the first estimate and whenever an estimate is
-//! further than the step threshold from it (default 128 ms, RFC 5905's STEPT; see
+//! estimates ([`proto::discipline`]): stepped on the first estimate and whenever an estimate is
+//! further than the step threshold from it (RFC 5905's STEPT; see
 //! [`NtpClientBuilder::step_threshold`]), slewed otherwise at most 500 ppm, with the local
 //! clock's frequency error learned from successive estimates. It never goes backwards: after
 //! a backward step it holds still until time catches up. An offset beyond the panic
-//! threshold (default 1000 s) is refused and reported in [`Snapshot::refused`] and by a
+//! threshold ([`NtpClientBuilder::panic_threshold`]) is refused and reported in [`Snapshot::refused`] and by a
 //! `tracing` error.
 //!
 //! [`NtpClient::health`] judges the clock the HLC reads, not just the bound: it is healthy
@@ -104,75 +105,57 @@
 //!
 //! # Layout
 //!
-//! A pure core, no I/O, time always an input: the [`Packet`] codec and [`NtpTimestamp`]
-//! arithmetic (era-safe across 2036), [`validate_response`], [`Sample`], the per-[`Source`]
-//! state ([`ClockFilter`], [`PollSchedule`], reach, kiss-o'-death), [`select`], the
-//! [`Engine`] over them, the [`Discipline`], the [`Tracker`] that runs after every poll,
-//! [`server::answer`] and a [`sim`]ulation harness in virtual time. A thin tokio shell (feature `tokio`, on by default): [`NtpClient`],
-//! [`Responder`], [`query`] and commit wait. The `ntp-sync` program (feature `cli`):
-//! `query [--samples N] [--timeout MS] [--json] SERVER...` (exit 0 with an estimate, 2
-//! without, 1 on usage errors), `serve --listen ADDR [--offset SECONDS] [--stratum N]
-//! [--fault KIND]` and `watch SERVER...`.
+//! Two parts. [`proto`] is the protocol without I/O, time always an input: the NTP codec,
+//! the checks of RFC 5905, samples, the clock filter, the poll schedule, selection, the
+//! engine over them, the discipline, the [tracker](proto::tracking) that runs after every
+//! poll, the responder's answer and fault model, and a [simulation](proto::sim) in virtual
+//! time. The crate root is the shell around it: the clocks it reads ([`SteadyClock`],
+//! [`TokioClock`]), the lock-free read side ([`TrueTime`], [`CorrectedClock`]) and, with the
+//! `tokio` feature (on by default), [`NtpClient`], [`Responder`], [`query`] and commit wait.
+//!
+//! The `ntp-sync` program (feature `cli`): `query [--samples N] [--timeout MS] [--json]
+//! SERVER...` (exit 0 with an estimate, 2 without, 1 on usage errors), `serve --listen ADDR
+//! [--offset SECONDS] [--stratum N] [--fault KIND]` and `watch SERVER...`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod proto;
 
 #[cfg(feature = "tokio")]
 mod client;
 #[cfg(feature = "tokio")]
 mod commit_wait;
 mod corrected;
-pub mod discipline;
-mod engine;
-mod estimate;
 #[cfg(feature = "tokio")]
-mod fault;
-mod filter;
+mod lock;
 #[cfg(feature = "tokio")]
 mod net;
-mod ntp_time;
-mod packet;
-mod poll;
 #[cfg(feature = "tokio")]
 pub mod query;
-mod report;
+#[cfg(feature = "tokio")]
+mod readings;
 #[cfg(feature = "tokio")]
 mod responder;
-mod sample;
-pub mod select;
-mod seqlock;
-pub mod server;
-pub mod sim;
-mod source;
 mod steady_clock;
 #[cfg(feature = "tokio")]
 mod tokio_clock;
-mod tracking;
 mod true_time;
-mod validate;
 
 pub use corrected::CorrectedClock;
-pub use discipline::{Discipline, DisciplineAction, DisciplineError};
-pub use engine::{Engine, EngineConfig, Evaluation, Outcome, SourceState, Unusable};
-pub use estimate::{Estimate, Status, StatusPolicy, StepDetector};
-pub use filter::{ClockFilter, FILTER_LEN};
-pub use ntp_time::{NtpShort, NtpTimestamp, NTP_UNIX_OFFSET_SECS};
-pub use packet::{LeapIndicator, Packet, TooShort, HEADER_LEN, MODE_CLIENT, MODE_SERVER};
-pub use poll::{PollConfig, PollSchedule};
-pub use report::SourceReport;
-pub use sample::{LocalTimes, Sample, SampleParams, DEFAULT_DRIFT_BOUND_PPB};
-pub use source::{PollFailure, Source};
+pub use proto::bound::{Health, ReadPolicy, TimeInterval, DEFAULT_HEALTH_SHARE};
+pub use proto::discipline::DisciplineError;
+pub use proto::engine::EngineConfig;
+pub use proto::estimate::{Status, StatusPolicy};
+pub use proto::fault::{Behaviour, Fault, FaultParseError};
+pub use proto::poll::PollConfig;
 pub use steady_clock::SteadyClock;
-pub use tracking::{Readings, Tracker, Update};
-pub use true_time::{Health, ReadPolicy, TimeInterval, TrueTime};
-pub use validate::{validate_response, Expected, KissCode, ResponseError, MAX_ROOT_DISTANCE_NANOS};
+pub use true_time::TrueTime;
 
 #[cfg(feature = "tokio")]
 pub use client::{BuildError, NtpClient, NtpClientBuilder, Snapshot};
 #[cfg(feature = "tokio")]
 pub use commit_wait::CommitWaitError;
 #[cfg(feature = "tokio")]
-pub use fault::{Behaviour, Fault, FaultParseError};
-#[cfg(feature = "tokio")]
-pub use net::{resolve, NTP_PORT};
+pub use net::NTP_PORT;
 #[cfg(feature = "tokio")]
 pub use responder::{Responder, ResponderBuilder};
 #[cfg(feature = "tokio")]

@@ -2,16 +2,18 @@
 //! request/response exchange over UDP.
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hlc_core::PhysicalClock;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
-use crate::engine::Engine;
-use crate::sample::{LocalTimes, Sample};
-use crate::source::PollFailure;
+use crate::lock::lock;
+use crate::proto::engine::Engine;
+use crate::proto::sample::{LocalTimes, Sample};
+use crate::proto::source::PollFailure;
+use crate::readings::{duration_nanos, local_nanos};
 
 /// The NTP port.
 pub const NTP_PORT: u16 = 123;
@@ -20,32 +22,13 @@ pub const NTP_PORT: u16 = 123;
 /// only the 48-byte header is read.
 const RECEIVE_BUFFER: usize = 1_024;
 
-/// Locks `mutex`, recovering the data if another thread panicked while holding it: every
-/// update under these locks is complete or not made, so the state stays consistent.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Local time in nanoseconds since the Unix epoch.
-pub(crate) fn local_nanos(clock: &dyn PhysicalClock) -> i64 {
-    i64::try_from(clock.now_micros())
-        .unwrap_or(i64::MAX)
-        .saturating_mul(1_000)
-}
-
-pub(crate) fn duration_nanos(duration: Duration) -> i64 {
-    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
-}
-
 /// Resolves `server` (`host`, `host:port`, an IP address or a socket address; port 123 when
 /// none is given) to its first address.
 ///
 /// # Errors
 ///
 /// [`PollFailure::Resolve`] when the name does not resolve.
-pub async fn resolve(server: &str) -> Result<SocketAddr, PollFailure> {
+pub(crate) async fn resolve(server: &str) -> Result<SocketAddr, PollFailure> {
     if let Ok(address) = server.parse::<SocketAddr>() {
         return Ok(address);
     }

@@ -6,20 +6,23 @@ use std::time::Duration;
 
 use hlc_core::{PhysicalClock, SystemClock};
 
-use crate::engine::{Engine, EngineConfig, Evaluation};
-use crate::net::{local_nanos, lock, poll_once, resolve, socket_for};
-use crate::poll::PollConfig;
-use crate::report::SourceReport;
-use crate::source::PollFailure;
+use crate::lock::lock;
+use crate::net::{poll_once, resolve, socket_for};
+use crate::proto::engine::SourceReport;
+use crate::proto::engine::{Engine, EngineConfig, Evaluation};
+use crate::proto::poll::PollConfig;
+use crate::proto::source::PollFailure;
+use crate::readings::local_nanos;
 
 /// How to query.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct QueryOptions {
-    /// Polls per server (default 4); the filter keeps the one with the least delay.
+    /// Polls per server; the filter keeps the one with the least delay.
     pub samples: u8,
-    /// Wait for each response (default 1 s).
+    /// Wait for each response (default
+    /// [`DEFAULT_TIMEOUT`](crate::proto::poll::DEFAULT_TIMEOUT)).
     pub timeout: Duration,
-    /// Pause between a server's polls (default 250 ms).
+    /// Pause between a server's polls.
     pub spacing: Duration,
 }
 
@@ -27,7 +30,7 @@ impl Default for QueryOptions {
     fn default() -> Self {
         Self {
             samples: 4,
-            timeout: Duration::from_secs(1),
+            timeout: crate::proto::poll::DEFAULT_TIMEOUT,
             spacing: Duration::from_millis(250),
         }
     }
@@ -121,7 +124,7 @@ async fn poll_server(
 fn is_kiss(failure: &PollFailure) -> bool {
     matches!(
         failure,
-        PollFailure::Response(crate::ResponseError::KissOfDeath(_))
+        PollFailure::Response(crate::proto::validate::ResponseError::KissOfDeath(_))
     )
 }
 

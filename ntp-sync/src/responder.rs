@@ -11,9 +11,10 @@ use hlc_core::{PhysicalClock, SystemClock};
 use tokio::net::{ToSocketAddrs, UdpSocket};
 use tokio::task::JoinHandle;
 
-use crate::fault::{Behaviour, Fault};
-use crate::net::{local_nanos, lock};
-use crate::server::answer;
+use crate::lock::lock;
+use crate::proto::answer::answer;
+use crate::proto::fault::{Behaviour, Fault};
+use crate::readings::local_nanos;
 
 /// A running NTP responder. It serves until dropped or [`shut down`](Self::shutdown).
 ///
@@ -180,9 +181,6 @@ impl ResponderShared {
     fn server_nanos(&self) -> i64 {
         let now = local_nanos(&*self.clock);
         let (behaviour, since) = *lock(&self.behaviour);
-        let elapsed = i128::from(now.saturating_sub(since));
-        let drifted = (elapsed * i128::from(behaviour.drift_ppb) / 1_000_000_000) as i64;
-        now.saturating_add(behaviour.offset_nanos)
-            .saturating_add(drifted)
+        behaviour.clock_at(now, since)
     }
 }

@@ -13,7 +13,7 @@ use rustix::time::{clock_gettime, ClockId, Timespec};
 /// host daemon's `makestep` steps it, and chronyd slews it by up to 83 333 ppm by default.
 /// A bound kept on it would be wrong between two polls by whatever moved it. The raw
 /// monotonic clock runs at the oscillator's own rate, which only the drift bound has to cover
-/// (RFC 5905's PHI, 15 ppm, is a tolerance for exactly this), so an estimate kept on it stays
+/// (RFC 5905's PHI is a tolerance for exactly this), so an estimate kept on it stays
 /// true however the system clock is moved. Every `SteadyClock` in a process shares one shift,
 /// taken from the system clock at the first read: they all read the same time.
 ///

@@ -29,10 +29,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hlc_core::{PhysicalClock, SystemClock, Timestamp};
+use ntp_sync::proto::engine::{SourceReport, SourceState, Unusable};
+use ntp_sync::proto::source::PollFailure;
+use ntp_sync::proto::validate::ResponseError;
 use ntp_sync::query::{query, QueryOptions, QueryReport};
-use ntp_sync::{
-    NtpClient, PollFailure, ResponseError, SourceReport, SourceState, Status, Unusable,
-};
+use ntp_sync::{NtpClient, Status};
 use tokio::time::Instant;
 
 const MISSING: &str = "install chrony and faketime, or run scripts/test";

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hlc_core::{ManualClock, PhysicalClock, SystemClock, Timestamp};
+use ntp_sync::proto::engine::{Outcome, SourceState, Unusable};
+use ntp_sync::proto::packet::LeapIndicator;
+use ntp_sync::proto::source::PollFailure;
+use ntp_sync::proto::validate::{KissCode, ResponseError};
 use ntp_sync::query::{query, query_with_clock, QueryOptions, QueryReport};
-use ntp_sync::{
-    Fault, Health, KissCode, LeapIndicator, NtpClient, Outcome, PollFailure, Responder,
-    ResponseError, Snapshot, SourceState, Status, Unusable,
-};
+use ntp_sync::{Fault, Health, NtpClient, Responder, Snapshot, Status};
 
 const MS: i64 = 1_000_000;
 /// Bounds each wait for a client to reach a state.

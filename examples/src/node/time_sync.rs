@@ -4,7 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ntp_sync::{NtpClient, SteadyClock};
+use ntp_sync::{NtpClient, SteadyClock, DEFAULT_HEALTH_SHARE};
 
 use super::{NodeClock, NodeConfig, OffsetClock};
 
@@ -26,7 +26,7 @@ pub(super) fn node_clock(
         .servers(config.ntp_servers.iter().cloned())
         .clock(skewed.over(SteadyClock))
         .burst(BURST.0, BURST.1)
-        .health_limit(config.max_offset, 0.5)
+        .health_limit(config.max_offset, DEFAULT_HEALTH_SHARE)
         .start()
         .map_err(io::Error::other)?;
     Ok((Arc::new(client.corrected_clock()), Some(client)))

@@ -9,13 +9,15 @@ use super::poller::{poll_source, watch_status};
 use super::state::Shared;
 use super::NtpClient;
 use crate::corrected::CorrectedClock;
-use crate::discipline::{
+use crate::proto::bound::ReadPolicy;
+use crate::proto::bound::DEFAULT_HEALTH_SHARE;
+use crate::proto::discipline::{
     Discipline, DEFAULT_PANIC_THRESHOLD, DEFAULT_STEP_THRESHOLD, MAX_RATE_PPB,
 };
-use crate::engine::{Engine, EngineConfig};
+use crate::proto::engine::{Engine, EngineConfig};
+use crate::proto::tracking::Tracker;
 use crate::steady_clock::SteadyClock;
-use crate::tracking::Tracker;
-use crate::true_time::{ReadPolicy, TrueTime};
+use crate::true_time::TrueTime;
 
 /// A configuration the client cannot run with.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +55,7 @@ impl Default for NtpClientBuilder {
             panic_threshold: DEFAULT_PANIC_THRESHOLD,
             step_threshold: DEFAULT_STEP_THRESHOLD,
             max_offset: DEFAULT_MAX_OFFSET,
-            health_share: 0.5,
+            health_share: DEFAULT_HEALTH_SHARE,
         }
     }
 }
@@ -87,28 +89,31 @@ impl NtpClientBuilder {
         self
     }
 
-    /// Poll interval while a server answers (default 64 s; keep 16 s or more towards servers
-    /// you do not run) and the back-off ceiling (default 1024 s).
+    /// Poll interval while a server answers (default [`DEFAULT_MIN_POLL`](crate::proto::poll::DEFAULT_MIN_POLL); no less than
+    /// [`MIN_PUBLIC_POLL`](crate::proto::poll::MIN_PUBLIC_POLL) towards servers you do not run) and the back-off ceiling (default
+    /// [`DEFAULT_MAX_POLL`](crate::proto::poll::DEFAULT_MAX_POLL)).
     pub fn poll_interval(mut self, min: Duration, max: Duration) -> Self {
         self.config.poll.min_interval = min;
         self.config.poll.max_interval = max;
         self
     }
 
-    /// Initial burst: `count` polls `interval` apart (default 4 at 2 s).
+    /// Initial burst: `count` polls `interval` apart (default [`DEFAULT_BURST_COUNT`](crate::proto::poll::DEFAULT_BURST_COUNT) at
+    /// [`DEFAULT_BURST_INTERVAL`](crate::proto::poll::DEFAULT_BURST_INTERVAL)).
     pub fn burst(mut self, count: u8, interval: Duration) -> Self {
         self.config.poll.burst_count = count;
         self.config.poll.burst_interval = interval;
         self
     }
 
-    /// How long to wait for each response (default 1 s).
+    /// How long to wait for each response (default [`DEFAULT_TIMEOUT`](crate::proto::poll::DEFAULT_TIMEOUT)).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.poll.timeout = timeout;
         self
     }
 
-    /// The most the local clock's rate may be off, in ppm (default 15, RFC 5905's PHI).
+    /// The most the local clock's rate may be off, in ppm (default
+    /// [`DEFAULT_DRIFT_BOUND_PPB`](crate::proto::sample::DEFAULT_DRIFT_BOUND_PPB), RFC 5905's PHI).
     pub fn drift_bound_ppm(mut self, ppm: f64) -> Self {
         self.config.drift_ppb = if ppm.is_finite() {
             (ppm * 1_000.0) as i64
@@ -118,30 +123,32 @@ impl NtpClientBuilder {
         self
     }
 
-    /// Age of the newest sample after which the status is free-running (default 5 min) and
-    /// after which the estimate is withdrawn (default 1 h).
+    /// Age of the newest sample after which the status is free-running (default
+    /// [`DEFAULT_FREE_RUNNING_AFTER`](crate::proto::estimate::DEFAULT_FREE_RUNNING_AFTER)) and after which the estimate is withdrawn (default
+    /// [`DEFAULT_VOID_AFTER`](crate::proto::estimate::DEFAULT_VOID_AFTER)).
     pub fn freshness(mut self, free_running_after: Duration, void_after: Duration) -> Self {
         self.config.status.free_running_after = free_running_after;
         self.config.status.void_after = void_after;
         self
     }
 
-    /// Offsets beyond this are not applied to the corrected clock (default 1000 s).
+    /// Offsets beyond this are not applied to the corrected clock (default
+    /// [`DEFAULT_PANIC_THRESHOLD`]).
     pub fn panic_threshold(mut self, threshold: Duration) -> Self {
         self.panic_threshold = threshold;
         self
     }
 
     /// An estimate further than this from the corrected clock is stepped in at once rather
-    /// than slewed (default 128 ms, RFC 5905's STEPT).
+    /// than slewed (default [`DEFAULT_STEP_THRESHOLD`], RFC 5905's STEPT).
     pub fn step_threshold(mut self, threshold: Duration) -> Self {
         self.step_threshold = threshold;
         self
     }
 
-    /// The HLC's max offset (default 500 ms) and the share of it the radius may use before
-    /// [`health`](NtpClient::health) turns unhealthy (default 0.5: two nodes each within the
-    /// radius are then within max offset of each other).
+    /// The HLC's max offset (default [`DEFAULT_MAX_OFFSET`]) and the share of it the clock's
+    /// worst-case error may use before [`health`](NtpClient::health) turns unhealthy (default
+    /// [`DEFAULT_HEALTH_SHARE`]).
     pub fn health_limit(mut self, max_offset: Duration, share: f64) -> Self {
         self.max_offset = max_offset;
         self.health_share = share;

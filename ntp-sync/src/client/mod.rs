@@ -15,8 +15,9 @@ pub use state::Snapshot;
 
 use crate::commit_wait::CommitWaitError;
 use crate::corrected::CorrectedClock;
-use crate::estimate::Status;
-use crate::true_time::{Health, TimeInterval, TrueTime};
+use crate::proto::bound::{Health, TimeInterval};
+use crate::proto::estimate::Status;
+use crate::true_time::TrueTime;
 use state::Shared;
 
 /// An NTP client that polls several servers, rejects falsetickers and bounds true time.

@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 
 use super::state::Shared;
-use crate::net::{lock, poll_once, resolve, socket_for};
-use crate::source::PollFailure;
+use crate::lock::lock;
+use crate::net::{poll_once, resolve, socket_for};
+use crate::proto::source::PollFailure;
 
 /// Polls source `index` until its server refuses us (DENY/RSTR) or the client is dropped.
 pub(crate) async fn poll_source(shared: Arc<Shared>, index: usize) {

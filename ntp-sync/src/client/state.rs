@@ -10,12 +10,13 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::corrected::CorrectedClock;
-use crate::discipline::DisciplineError;
-use crate::engine::{Engine, Outcome, SourceState};
-use crate::estimate::{Estimate, Status};
-use crate::net::{duration_nanos, local_nanos, lock};
-use crate::report::SourceReport;
-use crate::tracking::{Readings, Tracker};
+use crate::lock::lock;
+use crate::proto::discipline::DisciplineError;
+use crate::proto::engine::SourceReport;
+use crate::proto::engine::{Engine, Outcome, SourceState};
+use crate::proto::estimate::{Estimate, Status};
+use crate::proto::tracking::{Readings, Tracker};
+use crate::readings::{duration_nanos, local_nanos};
 use crate::true_time::TrueTime;
 
 /// Everything known after the latest poll, as published on [`NtpClient::subscribe`].

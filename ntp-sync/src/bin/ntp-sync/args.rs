@@ -1,7 +1,11 @@
 //! The command line.
 
 use clap::{Args, Parser, Subcommand};
+use ntp_sync::query::QueryOptions;
 use ntp_sync::Fault;
+
+/// `--timeout`'s default, in the flag's unit.
+const DEFAULT_TIMEOUT_MS: u64 = ntp_sync::proto::poll::DEFAULT_TIMEOUT.as_millis() as u64;
 
 /// Bound true time with NTP: query servers, serve time, or watch a client.
 #[derive(Debug, Parser)]
@@ -24,10 +28,10 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
     /// Polls per server, in a burst.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=64))]
+    #[arg(long, default_value_t = QueryOptions::default().samples, value_parser = clap::value_parser!(u8).range(1..=64))]
     pub(crate) samples: u8,
     /// Wait for each response, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub(crate) timeout: u64,
     /// Print one JSON object instead of a table.
     #[arg(long)]

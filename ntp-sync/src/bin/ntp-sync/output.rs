@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ntp_sync::SourceState;
+use ntp_sync::proto::engine::SourceState;
 
 /// Writes one line to stdout; a closed pipe (`| head`) is not an error worth reporting.
 pub(crate) fn out(line: &str) {

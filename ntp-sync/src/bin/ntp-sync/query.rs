@@ -3,8 +3,11 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use ntp_sync::proto::engine::SourceReport;
+use ntp_sync::proto::estimate::Estimate;
+use ntp_sync::proto::sample::DEFAULT_DRIFT_BOUND_PPB;
 use ntp_sync::query::{query, QueryOptions, QueryReport};
-use ntp_sync::{Estimate, SourceReport, Status, DEFAULT_DRIFT_BOUND_PPB};
+use ntp_sync::Status;
 use serde_json::{json, Value};
 
 use crate::args::QueryArgs;

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use ntp_sync::{NtpClient, Snapshot, SourceState, Status};
+use ntp_sync::proto::engine::SourceState;
+use ntp_sync::{NtpClient, Snapshot, Status};
 
 use crate::args::WatchArgs;
 use crate::output::{out, rfc3339, signed_seconds};

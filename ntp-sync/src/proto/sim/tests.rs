@@ -1,5 +1,6 @@
 use super::*;
-use crate::engine::SourceState;
+use crate::proto::engine::SourceState;
+use crate::proto::fault::Fault;
 use proptest::prelude::*;
 
 const MS: i64 = 1_000_000;
@@ -81,10 +82,14 @@ fn two_against_two_never_synchronises() {
 
 #[test]
 fn servers_that_never_answer_give_no_bound() {
-    let silent = SimServer {
+    let lost = SimServer {
         loss: 1.0,
         ..SimServer::honest(0)
     };
+    let report = Simulation::new(scenario(vec![lost; 3])).run(300);
+    assert_eq!((report.samples, report.bounded_checks), (0, 0));
+    // The responder's silence fault, from the same fault model, is the same as a lost path.
+    let silent = SimServer::honest(0).with(Fault::Silence);
     let report = Simulation::new(scenario(vec![silent; 3])).run(300);
     assert_eq!((report.samples, report.bounded_checks), (0, 0));
 }
@@ -138,7 +143,6 @@ fn world() -> impl Strategy<Value = Scenario> {
             let mut servers: Vec<SimServer> = honest
                 .into_iter()
                 .map(|(offset, drift, slow_out, slow_back, loss)| SimServer {
-                    drift_ppb: drift,
                     outbound: DelayRange {
                         min_nanos: MS,
                         max_nanos: MS + i64::from(slow_out) * 40 * MS,
@@ -148,13 +152,12 @@ fn world() -> impl Strategy<Value = Scenario> {
                         max_nanos: MS + i64::from(slow_back) * 40 * MS,
                     },
                     loss,
-                    ..SimServer::honest(offset)
+                    ..SimServer::honest(offset).with(Fault::Drift { ppb: drift })
                 })
                 .collect();
             servers.extend(liars.into_iter().map(|(offset, drift, loss)| SimServer {
-                drift_ppb: drift,
                 loss,
-                ..SimServer::liar(offset)
+                ..SimServer::liar(offset).with(Fault::Drift { ppb: drift })
             }));
             Scenario {
                 local_offset_nanos: local_offset,
@@ -215,7 +218,7 @@ fn troubled_day() -> impl Strategy<Value = Scenario> {
         .prop_map(
             |(seed, offset, drift, (steps, slews), honest, liar, liar_at)| {
                 let mut world = Scenario::new(seed);
-                world.config.poll = crate::poll::PollConfig::default();
+                world.config.poll = crate::proto::poll::PollConfig::default();
                 world.local_offset_nanos = offset;
                 world.local_drift_ppb = drift;
                 let start = world.start_nanos;
@@ -274,7 +277,7 @@ fn one_step_world(client_clock: ClientClock) -> Scenario {
         SimServer::honest(-100_000),
         SimServer::honest(0),
     ]);
-    world.config.poll = crate::poll::PollConfig::default();
+    world.config.poll = crate::proto::poll::PollConfig::default();
     world.client_clock = client_clock;
     world.wall_events = vec![WallEvent::Step {
         at_nanos: world.start_nanos + HOUR,
@@ -300,7 +303,7 @@ fn a_stepped_system_clock_is_caught_by_the_checks_and_the_client_recovers_within
     );
     let error = sim.corrected_error_nanos();
     assert!(error.abs() < 25 * MS, "corrected clock {error} ns off");
-    assert!(sim.true_time.health().is_healthy());
+    assert!(sim.health().is_healthy());
 }
 
 #[test]

@@ -1,12 +1,14 @@
-//! Faults a [`Responder`](crate::Responder) can inject, for tests and demos.
+//! The fault model: how a server's clock errs and what it says about itself. The
+//! [`Responder`](crate::Responder) and the simulation's servers take the same
+//! [`Behaviour`], built from the same [`Fault`]s.
 
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::packet::LeapIndicator;
-use crate::server::ServerParams;
-use crate::validate::KissCode;
+use super::answer::ServerParams;
+use super::packet::LeapIndicator;
+use super::validate::KissCode;
 
 /// One injected fault. The text form (for `ntp-sync serve --fault`) is shown per variant.
 #[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
@@ -98,6 +100,16 @@ pub struct Behaviour {
 }
 
 impl Behaviour {
+    /// The server's clock when its own reference reads `reference_nanos`: the offset, plus the
+    /// drift since the behaviour was set at `set_at_nanos` (on the same reference).
+    pub fn clock_at(&self, reference_nanos: i64, set_at_nanos: i64) -> i64 {
+        let elapsed = i128::from(reference_nanos.saturating_sub(set_at_nanos));
+        let drifted = (elapsed * i128::from(self.drift_ppb) / 1_000_000_000) as i64;
+        reference_nanos
+            .saturating_add(self.offset_nanos)
+            .saturating_add(drifted)
+    }
+
     /// Applies `fault` on top of the current behaviour.
     pub fn with(mut self, fault: Fault) -> Self {
         match fault {

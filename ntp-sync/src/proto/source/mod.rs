@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::filter::ClockFilter;
-use crate::ntp_time::NtpTimestamp;
-use crate::packet::{Packet, HEADER_LEN};
-use crate::poll::{PollConfig, PollSchedule};
-use crate::sample::{LocalTimes, Sample, SampleParams};
-use crate::validate::{validate_response, Expected, KissCode, ResponseError};
+use crate::proto::filter::ClockFilter;
+use crate::proto::packet::{Packet, HEADER_LEN};
+use crate::proto::poll::{PollConfig, PollSchedule};
+use crate::proto::sample::{LocalTimes, Sample, SampleParams};
+use crate::proto::timestamp::NtpTimestamp;
+use crate::proto::validate::{validate_response, Expected, KissCode, ResponseError};
 
 /// Why a poll gave no sample.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error, Serialize, Deserialize)]
@@ -215,5 +215,4 @@ impl Source {
 }
 
 #[cfg(test)]
-#[path = "source_tests.rs"]
 mod tests;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::server::{answer, ServerParams};
+use crate::proto::answer::{answer, ServerParams};
 
 const NOW: i64 = 1_700_000_000_000_000_000;
 const MS: i64 = 1_000_000;
@@ -238,7 +238,7 @@ fn freshness_comes_from_the_newest_sample_not_the_best() {
     assert_eq!(estimate.newest_sample_nanos, last);
     assert_eq!(
         estimate.status_at(last, &StatusPolicy::default()),
-        crate::estimate::Status::Synchronised
+        crate::proto::estimate::Status::Synchronised
     );
 }
 

@@ -3,9 +3,10 @@
 //! publish. The tokio client and the simulation both drive this one [`Tracker`], passing in
 //! the clock readings they took.
 
-use crate::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
-use crate::engine::{Engine, Evaluation, Outcome};
-use crate::estimate::{Estimate, StepDetector};
+use crate::proto::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
+use crate::proto::engine::{Engine, Evaluation, Outcome};
+use crate::proto::estimate::Estimate;
+use crate::proto::step::StepDetector;
 
 /// The clock readings of one refresh, taken together.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -115,10 +116,10 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discipline::DEFAULT_PANIC_THRESHOLD;
-    use crate::engine::EngineConfig;
-    use crate::sample::LocalTimes;
-    use crate::server::{answer, ServerParams};
+    use crate::proto::answer::{answer, ServerParams};
+    use crate::proto::discipline::DEFAULT_PANIC_THRESHOLD;
+    use crate::proto::engine::EngineConfig;
+    use crate::proto::sample::LocalTimes;
     use std::net::SocketAddr;
 
     const SECOND: i64 = 1_000_000_000;

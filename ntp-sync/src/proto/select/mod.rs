@@ -136,5 +136,4 @@ fn majority_span(candidates: &[Candidate], needed: usize) -> Option<(i64, i64)> 
 }
 
 #[cfg(test)]
-#[path = "select_tests.rs"]
 mod tests;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::server::{answer, ServerParams};
+use crate::proto::answer::{answer, ServerParams};
 
 const NOW: i64 = 1_700_000_000_000_000_000;
 const MS: i64 = 1_000_000;

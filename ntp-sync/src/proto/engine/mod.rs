@@ -7,12 +7,20 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::estimate::{Estimate, StatusPolicy};
-use crate::poll::PollConfig;
-use crate::sample::{LocalTimes, Sample, SampleParams};
-use crate::select::{select_with_undecided, Candidate, Verdict};
-use crate::source::{PollFailure, Source};
-use crate::validate::{KissCode, ResponseError};
+use crate::proto::estimate::{Estimate, StatusPolicy};
+use crate::proto::poll::PollConfig;
+use crate::proto::sample::{LocalTimes, Sample, SampleParams};
+use crate::proto::select::{select_with_undecided, Candidate, Verdict};
+use crate::proto::source::{PollFailure, Source};
+use crate::proto::validate::{KissCode, ResponseError};
+use ballot::Ballot;
+
+mod ballot;
+mod report;
+#[cfg(test)]
+mod tests;
+
+pub use report::SourceReport;
 
 /// Everything the engine needs to know besides the servers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -148,26 +156,6 @@ impl Evaluation {
     }
 }
 
-/// The votes of one evaluation: the candidates' intervals, which source each came from, how
-/// many sources are still undecided, and every source's state so far.
-struct Ballot {
-    candidates: Vec<Candidate>,
-    source_of: Vec<usize>,
-    undecided: usize,
-    states: Vec<SourceState>,
-}
-
-impl Ballot {
-    fn with_capacity(sources: usize) -> Self {
-        Self {
-            candidates: Vec::with_capacity(sources),
-            source_of: Vec::with_capacity(sources),
-            undecided: 0,
-            states: Vec::with_capacity(sources),
-        }
-    }
-}
-
 /// The sources of one client and the selection over them.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -207,7 +195,11 @@ impl Engine {
     }
 
     /// Starts a poll of source `index`; see [`Source::begin_poll`].
-    pub fn begin_poll(&mut self, index: usize, random: u64) -> [u8; crate::HEADER_LEN] {
+    pub fn begin_poll(
+        &mut self,
+        index: usize,
+        random: u64,
+    ) -> [u8; crate::proto::packet::HEADER_LEN] {
         self.sources[index].begin_poll(random)
     }
 
@@ -336,7 +328,3 @@ impl Engine {
         Ok(Candidate::around(best.offset_nanos, radius))
     }
 }
-
-#[cfg(test)]
-#[path = "engine_tests.rs"]
-mod tests;

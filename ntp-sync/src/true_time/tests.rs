@@ -1,6 +1,10 @@
+use std::time::Duration;
+
 use super::*;
 use crate::corrected::CorrectedClock;
+use crate::proto::estimate::{Status, StatusPolicy};
 use hlc_core::ManualClock;
+use hlc_core::Timestamp;
 
 const START_MICROS: u64 = 1_700_000_000_000_000;
 const MS: i64 = 1_000_000;
@@ -152,7 +156,7 @@ fn the_worst_error_of_a_reading_is_its_distance_to_the_far_end() {
 
 #[test]
 fn health_counts_how_far_the_corrected_clock_is_from_the_bound() {
-    use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
+    use crate::proto::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
     let clock = ManualClock::new(START_MICROS);
     let corrected = CorrectedClock::new(Arc::new(clock.clone()));
     let tt = TrueTime::following(corrected.clone(), policy());
@@ -194,7 +198,7 @@ fn health_counts_how_far_the_corrected_clock_is_from_the_bound() {
 fn a_refused_correction_is_unhealthy_until_cleared() {
     let (_, tt) = true_time();
     tt.publish(Some(estimate(0, MS)));
-    let refused = crate::discipline::DisciplineError::PanicThreshold {
+    let refused = crate::proto::discipline::DisciplineError::PanicThreshold {
         offset: Duration::from_secs(2_000),
         ahead: true,
         threshold: Duration::from_secs(1_000),

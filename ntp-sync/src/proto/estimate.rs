@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sample::drift_growth;
+use crate::proto::sample::drift_growth;
 
 /// Whether the bound can be trusted.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -31,22 +31,28 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// The default age after which an estimate is free-running: several polls missed at the
+/// default interval.
+pub const DEFAULT_FREE_RUNNING_AFTER: Duration = Duration::from_secs(300);
+/// The default age after which an estimate is withdrawn: by then the radius has grown by
+/// 54 ms at the default drift bound.
+pub const DEFAULT_VOID_AFTER: Duration = Duration::from_secs(3_600);
+
 /// When an estimate stops being fresh and when it is withdrawn.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct StatusPolicy {
-    /// Age after which the status is [`Status::FreeRunning`] (default 5 min: several polls
-    /// missed at the default 64 s interval).
+    /// Age after which the status is [`Status::FreeRunning`] (default
+    /// [`DEFAULT_FREE_RUNNING_AFTER`]).
     pub free_running_after: Duration,
-    /// Age after which the estimate is withdrawn (default 1 h; at 15 ppm the radius has grown
-    /// by 54 ms by then).
+    /// Age after which the estimate is withdrawn (default [`DEFAULT_VOID_AFTER`]).
     pub void_after: Duration,
 }
 
 impl Default for StatusPolicy {
     fn default() -> Self {
         Self {
-            free_running_after: Duration::from_secs(300),
-            void_after: Duration::from_secs(3_600),
+            free_running_after: DEFAULT_FREE_RUNNING_AFTER,
+            void_after: DEFAULT_VOID_AFTER,
         }
     }
 }
@@ -95,36 +101,10 @@ impl Estimate {
     }
 }
 
-/// Notices the local clock being stepped (by an administrator or another time daemon) by
-/// comparing how far it moved with how far a monotonic clock moved. After a step every sample
-/// is measured against a clock that no longer exists and must be dropped.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StepDetector {
-    last: Option<(i64, i64)>,
-}
-
-impl StepDetector {
-    /// Tolerated disagreement: the most a kernel slews (500 ppm) plus 1 ms of reading jitter.
-    const SLEW_PPB: i64 = 500_000;
-    const SLACK_NANOS: i64 = 1_000_000;
-
-    /// Records a reading of both clocks; true when the local clock moved by more than the
-    /// monotonic one allows since the previous reading.
-    pub fn stepped(&mut self, local_nanos: i64, monotonic_nanos: i64) -> bool {
-        let previous = self.last.replace((local_nanos, monotonic_nanos));
-        let Some((last_local, last_monotonic)) = previous else {
-            return false;
-        };
-        let elapsed = monotonic_nanos.saturating_sub(last_monotonic);
-        let moved = local_nanos.saturating_sub(last_local);
-        let tolerance = drift_growth(elapsed, Self::SLEW_PPB) + Self::SLACK_NANOS;
-        (moved - elapsed).abs() > tolerance
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::sample::DEFAULT_DRIFT_BOUND_PPB;
 
     const SECOND: i64 = 1_000_000_000;
 
@@ -139,7 +119,7 @@ mod tests {
 
     #[test]
     fn true_time_is_local_time_plus_offset_within_the_radius() {
-        let (earliest, latest) = estimate().true_time_at(1_000 * SECOND, 15_000);
+        let (earliest, latest) = estimate().true_time_at(1_000 * SECOND, DEFAULT_DRIFT_BOUND_PPB);
         assert_eq!(earliest, 1_002 * SECOND - 1_000_001);
         assert_eq!(latest, 1_002 * SECOND + 1_000_001);
     }
@@ -147,8 +127,13 @@ mod tests {
     #[test]
     fn the_radius_grows_with_age() {
         let e = estimate();
-        assert_eq!(e.radius_at(1_100 * SECOND, 15_000), 1_000_000 + 1_500_001);
-        assert!(e.radius_at(1_100 * SECOND, 0) < e.radius_at(1_100 * SECOND, 15_000));
+        assert_eq!(
+            e.radius_at(1_100 * SECOND, DEFAULT_DRIFT_BOUND_PPB),
+            1_000_000 + 1_500_001
+        );
+        assert!(
+            e.radius_at(1_100 * SECOND, 0) < e.radius_at(1_100 * SECOND, DEFAULT_DRIFT_BOUND_PPB)
+        );
     }
 
     #[test]
@@ -169,16 +154,5 @@ mod tests {
             recomputed.status_at(1_300 * SECOND, &policy),
             Status::FreeRunning
         );
-    }
-
-    #[test]
-    fn steps_are_noticed_and_slews_are_not() {
-        let mut detector = StepDetector::default();
-        assert!(!detector.stepped(100 * SECOND, 5 * SECOND));
-        // 10 s later, slewed by 400 ppm: fine.
-        assert!(!detector.stepped(110 * SECOND + 4_000_000, 15 * SECOND));
-        // 1 s later, stepped back by 2 s.
-        assert!(detector.stepped(109 * SECOND, 16 * SECOND));
-        assert!(!detector.stepped(110 * SECOND, 17 * SECOND));
     }
 }

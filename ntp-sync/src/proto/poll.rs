@@ -6,31 +6,44 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The default poll interval while a source answers, as chrony's and ntpd's.
+pub const DEFAULT_MIN_POLL: Duration = Duration::from_secs(64);
+/// The default ceiling of the back-off, as chrony's and ntpd's.
+pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(1024);
+/// The least poll interval RFC 5905 allows towards servers you do not run.
+pub const MIN_PUBLIC_POLL: Duration = Duration::from_secs(16);
+/// The default number of polls in the initial burst.
+pub const DEFAULT_BURST_COUNT: u8 = 4;
+/// The default spacing of the initial burst, as chrony's `iburst`.
+pub const DEFAULT_BURST_INTERVAL: Duration = Duration::from_secs(2);
+/// The default wait for each response.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The polling policy shared by every source.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct PollConfig {
-    /// Interval while the source answers. RFC 5905 allows no less than 16 s towards servers
-    /// you do not run; the default is 64 s as in chrony and ntpd.
+    /// Interval while the source answers (default [`DEFAULT_MIN_POLL`]; towards servers you do
+    /// not run, no less than [`MIN_PUBLIC_POLL`]).
     pub min_interval: Duration,
-    /// Ceiling of the back-off (default 1024 s).
+    /// Ceiling of the back-off (default [`DEFAULT_MAX_POLL`]).
     pub max_interval: Duration,
-    /// Polls sent at `burst_interval` when a source is first used (default 4), so the first
-    /// estimate comes in seconds rather than minutes.
+    /// Polls sent at `burst_interval` when a source is first used (default
+    /// [`DEFAULT_BURST_COUNT`]), so the first estimate comes in seconds rather than minutes.
     pub burst_count: u8,
-    /// Spacing of the initial burst (default 2 s, as chrony's `iburst`).
+    /// Spacing of the initial burst (default [`DEFAULT_BURST_INTERVAL`]).
     pub burst_interval: Duration,
-    /// How long to wait for each response (default 1 s).
+    /// How long to wait for each response (default [`DEFAULT_TIMEOUT`]).
     pub timeout: Duration,
 }
 
 impl Default for PollConfig {
     fn default() -> Self {
         Self {
-            min_interval: Duration::from_secs(64),
-            max_interval: Duration::from_secs(1024),
-            burst_count: 4,
-            burst_interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(1),
+            min_interval: DEFAULT_MIN_POLL,
+            max_interval: DEFAULT_MAX_POLL,
+            burst_count: DEFAULT_BURST_COUNT,
+            burst_interval: DEFAULT_BURST_INTERVAL,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The clock filter (RFC 5905 §10): keep a source's last eight samples and trust the one with
 //! the least delay, since queueing only ever adds delay and with it offset error.
 
-use crate::sample::Sample;
+use crate::proto::sample::Sample;
 
 /// How many samples the filter keeps.
 pub const FILTER_LEN: usize = 8;

@@ -15,15 +15,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ntp_time::{precision_to_nanos, NtpTimestamp};
-use crate::packet::Packet;
-use crate::validate::root_distance_nanos;
+use crate::proto::packet::Packet;
+use crate::proto::timestamp::{precision_to_nanos, NtpTimestamp};
+use crate::proto::validate::root_distance_nanos;
 
-/// RFC 5905's PHI: the frequency tolerance assumed of a local clock, 15 ppm.
+/// RFC 5905's PHI, in ppb: the frequency tolerance assumed of an undisciplined oscillator.
 pub const DEFAULT_DRIFT_BOUND_PPB: i64 = 15_000;
 
 /// How fast the radius of an estimate grows: `age * drift_ppb / 10^9`, rounded up. The
-/// product is taken in 128 bits: in 64 it would saturate after a week at 15 ppm.
+/// product is taken in 128 bits: in 64 it would saturate after a week at RFC 5905's PHI.
 pub(crate) fn drift_growth(age_nanos: i64, drift_ppb: i64) -> i64 {
     let product = i128::from(age_nanos.max(0)) * i128::from(drift_ppb.max(0));
     i64::try_from(product / 1_000_000_000 + 1).unwrap_or(i64::MAX)
@@ -58,7 +58,7 @@ pub struct LocalTimes {
 /// Parameters that turn an exchange into a sample.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SampleParams {
-    /// The drift bound in parts per billion (default 15 ppm).
+    /// The drift bound in parts per billion (default [`DEFAULT_DRIFT_BOUND_PPB`]).
     pub drift_ppb: i64,
     /// The resolution of the local clock in nanoseconds (1 µs for a microsecond clock).
     pub local_precision_nanos: i64,
@@ -118,8 +118,8 @@ impl Sample {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ntp_time::NtpShort;
-    use crate::packet::{LeapIndicator, MODE_SERVER};
+    use crate::proto::packet::{LeapIndicator, MODE_SERVER};
+    use crate::proto::timestamp::NtpShort;
     use proptest::prelude::*;
 
     const SECOND: i64 = 1_000_000_000;
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn exchanges_across_the_2036_rollover_measure_correctly() {
-        let rollover = ((1i64 << 32) - crate::ntp_time::NTP_UNIX_OFFSET_SECS) * SECOND;
+        let rollover = ((1i64 << 32) - crate::proto::timestamp::NTP_UNIX_OFFSET_SECS) * SECOND;
         // The client is 500 ms behind, its request leaves just before the wrap.
         let t1 = rollover - 600 * MS;
         let s = exchange(t1, t1 + 505 * MS, t1 + 506 * MS, t1 + 11 * MS);

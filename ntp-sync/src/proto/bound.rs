@@ -1,18 +1,17 @@
-//! The read side of the client: the published estimate, read lock-free, in the shape of
-//! Spanner's TrueTime (`now()` returns an interval that contains true time).
+//! The published bound, without a clock: the estimate in a sequence lock, and what it says at
+//! a given reading of the local clock (the interval, and whether the clock an HLC reads is
+//! healthy). [`TrueTime`](crate::TrueTime) reads the local clock and asks this; the
+//! simulation asks it at the readings it chooses.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use hlc_core::{PhysicalClock, Timestamp};
+use hlc_core::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::corrected::CorrectedClock;
-use crate::discipline::DisciplineError;
-use crate::estimate::{Estimate, Status, StatusPolicy};
-use crate::seqlock::SeqCell;
-use crate::steady_clock::SteadyClock;
+use super::discipline::DisciplineError;
+use super::estimate::{Estimate, Status, StatusPolicy};
+use super::seqlock::SeqCell;
 
 /// True time at one instant: it lies in `[earliest, latest]`, unless `status` is
 /// [`Status::Unsynchronised`], in which case the interval is unbounded (`earliest` is the
@@ -65,10 +64,9 @@ pub enum Health {
     /// The bound holds (synchronised or free-running) and the clock is within the limit of
     /// true time.
     Healthy {
-        /// How far the clock may be from true time: for a [`TrueTime`] that follows a
-        /// [`CorrectedClock`] (an [`NtpClient`](crate::NtpClient)'s does), the corrected
-        /// clock's worst-case error, from its reading to the far end of the interval; for one
-        /// that does not, the interval's radius.
+        /// How far the clock may be from true time: when a corrected clock's reading is
+        /// judged (an [`NtpClient`](crate::NtpClient)'s health does), its worst-case error,
+        /// from the reading to the far end of the interval; otherwise the interval's radius.
         radius: Duration,
     },
     /// No bound at all.
@@ -115,99 +113,56 @@ pub struct ReadPolicy {
     pub health_limit: Duration,
 }
 
-/// A cheap, cloneable handle on the published estimate. Reading it takes one clock read and a
-/// few atomic loads; no lock, no allocation.
-#[derive(Clone)]
-pub struct TrueTime {
-    shared: Arc<Shared>,
-}
+/// The default share of max offset that a clock's worst-case error may use and stay healthy:
+/// two nodes each within half of max offset of true time are within max offset of each
+/// other.
+pub const DEFAULT_HEALTH_SHARE: f64 = 0.5;
 
-struct Shared {
+/// The estimate as published, and the arithmetic of reading it: lock-free, allocation-free.
+#[derive(Debug)]
+pub struct PublishedBound {
     /// The read path, in microseconds: `[at, earliest_offset, latest_offset, newest_sample]`
     /// with the offsets already rounded outwards; `at == 0` means no estimate.
     bounds: SeqCell<4>,
-    /// The estimate as published, in nanoseconds, for [`TrueTime::estimate`].
+    /// The estimate as published, in nanoseconds, for [`PublishedBound::estimate`].
     estimate: SeqCell<5>,
-    clock: Arc<dyn PhysicalClock>,
-    /// `clock` is the [`SteadyClock`]: read it inline rather than through the trait object.
-    steady_clock: bool,
-    /// How far a reading of `clock` may lag the time it stands for, in whole microseconds.
+    /// How far a reading of the local clock may lag the time it stands for, in whole
+    /// microseconds.
     resolution_micros: i64,
     /// The drift bound as a 32.32 fixed-point fraction, rounded up.
     drift_per_micro_q32: u64,
     free_running_after_micros: i64,
     void_after_micros: i64,
     policy: ReadPolicy,
-    /// The clock whose distance from the bound [`TrueTime::health`] counts.
-    corrected: Option<CorrectedClock>,
     /// The size of the offset the corrected clock refused, in nanoseconds; 0 when none.
     refused_nanos: AtomicU64,
-}
-
-impl std::fmt::Debug for TrueTime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TrueTime")
-            .field("interval", &self.now_interval())
-            .finish_non_exhaustive()
-    }
 }
 
 fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
-impl TrueTime {
-    /// A handle with no estimate yet, reading local time from `clock`. The clock must not
-    /// step, nor run off its true rate by more than the drift bound: the estimate is kept
-    /// against it (see [`SteadyClock`]).
-    pub fn new(clock: Arc<dyn PhysicalClock>, policy: ReadPolicy) -> Self {
-        Self::build(clock, false, policy, None)
-    }
-
-    /// A handle with no estimate yet on the [`SteadyClock`], which it reads inline: the
-    /// cheapest [`now_interval`](Self::now_interval).
-    pub fn with_steady_clock(policy: ReadPolicy) -> Self {
-        Self::build(Arc::new(SteadyClock), true, policy, None)
-    }
-
-    /// A handle on `corrected`'s local clock whose [`health`](Self::health) counts how far
-    /// the corrected clock is from the bound: the clock an HLC reads is then healthy only
-    /// when it is close to true time, not just when the estimate is.
-    pub fn following(corrected: CorrectedClock, policy: ReadPolicy) -> Self {
-        let clock = Arc::clone(corrected.local_clock());
-        Self::build(clock, false, policy, Some(corrected))
-    }
-
-    pub(crate) fn build(
-        clock: Arc<dyn PhysicalClock>,
-        steady_clock: bool,
-        policy: ReadPolicy,
-        corrected: Option<CorrectedClock>,
-    ) -> Self {
-        let resolution = micros(clock.resolution()).max(1);
-        let shared = Shared {
+impl PublishedBound {
+    /// No estimate yet, for a local clock of `resolution` (see
+    /// [`PhysicalClock::resolution`](hlc_core::PhysicalClock::resolution)).
+    pub fn new(policy: ReadPolicy, resolution: Duration) -> Self {
+        Self {
             bounds: SeqCell::new([0; 4]),
             estimate: SeqCell::new([0; 5]),
-            clock,
-            steady_clock,
-            resolution_micros: resolution,
+            resolution_micros: micros(resolution).max(1),
             drift_per_micro_q32: drift_q32(policy.drift_ppb),
             free_running_after_micros: micros(policy.status.free_running_after),
             void_after_micros: micros(policy.status.void_after),
             policy,
-            corrected,
             refused_nanos: AtomicU64::new(0),
-        };
-        Self {
-            shared: Arc::new(shared),
         }
     }
 
     /// Publishes a new estimate, or withdraws it with `None`.
     pub fn publish(&self, estimate: Option<Estimate>) {
         let Some(e) = estimate else {
-            self.shared.bounds.store([0; 4]);
-            self.shared.estimate.store([0; 5]);
+            self.bounds.store([0; 4]);
+            self.estimate.store([0; 5]);
             return;
         };
         let low = e
@@ -223,7 +178,7 @@ impl TrueTime {
         let at = e.at_nanos.div_euclid(1_000).max(1);
         let newest = e.newest_sample_nanos.div_euclid(1_000);
         let bounds = [at, low, high, newest];
-        self.shared.bounds.store(bounds.map(|word| word as u64));
+        self.bounds.store(bounds.map(|word| word as u64));
         let (at, offset, radius, newest) = (
             e.at_nanos,
             e.offset_nanos,
@@ -231,11 +186,11 @@ impl TrueTime {
             e.newest_sample_nanos,
         );
         let words = [1, at, offset, radius, newest];
-        self.shared.estimate.store(words.map(|word| word as u64));
+        self.estimate.store(words.map(|word| word as u64));
     }
 
     /// Records that the corrected clock refuses the estimate (beyond the panic threshold), or
-    /// follows it again with `None`; [`health`](Self::health) reports it.
+    /// follows it again with `None`; [`health_at`](Self::health_at) reports it.
     pub fn set_refused(&self, refused: Option<DisciplineError>) {
         let nanos = match refused {
             Some(DisciplineError::PanicThreshold { offset, .. }) => {
@@ -243,12 +198,12 @@ impl TrueTime {
             }
             None => 0,
         };
-        self.shared.refused_nanos.store(nanos, Ordering::Relaxed);
+        self.refused_nanos.store(nanos, Ordering::Relaxed);
     }
 
-    /// The estimate in force, if any (possibly void; see [`TrueTime::now_interval`]).
+    /// The estimate in force, if any (possibly void; see [`PublishedBound::interval_at`]).
     pub fn estimate(&self) -> Option<Estimate> {
-        let [has, at, offset, radius, newest] = self.shared.estimate.load();
+        let [has, at, offset, radius, newest] = self.estimate.load();
         (has == 1).then_some(Estimate {
             at_nanos: at as i64,
             offset_nanos: offset as i64,
@@ -257,40 +212,15 @@ impl TrueTime {
         })
     }
 
-    /// The local clock the estimate is relative to.
-    pub fn local_clock(&self) -> &Arc<dyn PhysicalClock> {
-        &self.shared.clock
-    }
-
     /// The settings.
     pub fn policy(&self) -> &ReadPolicy {
-        &self.shared.policy
-    }
-
-    /// Local time in nanoseconds since the Unix epoch.
-    pub fn local_nanos(&self) -> i64 {
-        (self.local_micros() as i64).saturating_mul(1_000)
-    }
-
-    #[inline]
-    fn local_micros(&self) -> u64 {
-        match self.shared.steady_clock {
-            true => SteadyClock.now_micros(),
-            false => self.shared.clock.now_micros(),
-        }
-    }
-
-    /// The interval that contains true time now: one clock read, four atomic loads and a
-    /// little integer arithmetic, all in microseconds.
-    #[inline]
-    pub fn now_interval(&self) -> TimeInterval {
-        self.interval_at(self.local_micros())
+        &self.policy
     }
 
     /// The interval when the local clock reads `local_micros`.
     #[inline]
-    fn interval_at(&self, local_micros: u64) -> TimeInterval {
-        let shared = &*self.shared;
+    pub fn interval_at(&self, local_micros: u64) -> TimeInterval {
+        let shared = self;
         let now = local_micros as i64;
         let [at, low, high, newest] = shared.bounds.load().map(|word| word as i64);
         let freshness = now.saturating_sub(newest);
@@ -315,30 +245,29 @@ impl TrueTime {
         }
     }
 
-    /// Whether the clock an HLC would read is close enough to true time; see [`Health`].
-    ///
-    /// Reads the local clock once and judges, at that one instant, the interval and (when
-    /// this handle follows a [`CorrectedClock`]) the corrected clock's reading within it.
-    pub fn health(&self) -> Health {
-        let refused = self.shared.refused_nanos.load(Ordering::Relaxed);
+    /// Whether the clock an HLC reads is close enough to true time, at one reading of the
+    /// local clock; see [`Health`]. `corrected` is what the corrected clock reads at that
+    /// same local reading, when there is one to judge (without it, the interval's radius is
+    /// judged alone).
+    pub fn health_at(&self, local_micros: u64, corrected: Option<u64>) -> Health {
+        let refused = self.refused_nanos.load(Ordering::Relaxed);
         if refused != 0 {
             let offset = Duration::from_nanos(refused);
             return Health::CorrectionRefused { offset };
         }
-        let now = self.local_micros();
-        let interval = self.interval_at(now);
+        let interval = self.interval_at(local_micros);
         if interval.status == Status::Unsynchronised {
             return Health::Unsynchronised;
         }
         let radius = interval.radius();
-        let limit = self.shared.policy.health_limit;
+        let limit = self.policy.health_limit;
         if radius > limit {
             return Health::RadiusTooLarge { radius, limit };
         }
-        let Some(corrected) = &self.shared.corrected else {
+        let Some(reading) = corrected else {
             return Health::Healthy { radius };
         };
-        let error = interval.worst_error(corrected.reading_at(now));
+        let error = interval.worst_error(reading);
         match error <= limit {
             true => Health::Healthy { radius: error },
             false => Health::Converging { error, limit },
@@ -355,7 +284,3 @@ fn drift_q32(ppb: i64) -> u64 {
 fn micros_timestamp(micros: i64) -> Timestamp {
     Timestamp::from_physical_micros(micros.max(0) as u64)
 }
-
-#[cfg(test)]
-#[path = "true_time_tests.rs"]
-mod tests;

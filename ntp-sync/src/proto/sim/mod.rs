@@ -2,8 +2,9 @@
 //! offsets and drifts, asymmetric and random delays, losses and lies, on a host whose system
 //! clock is stepped and slewed. Every exchange goes through the real codec, validation,
 //! filter, selection and [`Tracker`] (step detection, discipline); every read through the
-//! real [`TrueTime`] and [`CorrectedClock`]. Only the network and the clocks are simulated,
-//! so a day of polling takes a fraction of a second.
+//! real [`PublishedBound`] and [`PublishedCorrection`], which [`TrueTime`](crate::TrueTime)
+//! and [`CorrectedClock`](crate::CorrectedClock) read too. Only the network and the clocks
+//! are simulated, so a day of polling takes a fraction of a second.
 //!
 //! At random instants between polls the simulation reads the interval, the health and the
 //! corrected clock, and counts every read at which one of them lied: true time outside an
@@ -11,7 +12,7 @@
 //! healthy verdict allowed.
 //!
 //! ```
-//! use ntp_sync::sim::{Scenario, SimServer, Simulation};
+//! use ntp_sync::proto::sim::{Scenario, SimServer, Simulation};
 //!
 //! let mut scenario = Scenario::new(42);
 //! scenario.local_offset_nanos = 250_000_000; // the local clock is 250 ms ahead
@@ -25,23 +26,21 @@ mod rng;
 mod world;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
-use hlc_core::{PhysicalClock, Timestamp};
+use hlc_core::Timestamp;
 
 pub use world::{ClientClock, DelayRange, Scenario, SimServer, WallEvent};
 
-use crate::corrected::CorrectedClock;
-use crate::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
-use crate::engine::Engine;
-use crate::estimate::{Estimate, Status};
-use crate::sample::LocalTimes;
-use crate::server::answer;
-use crate::source::PollFailure;
-use crate::tracking::{Readings, Tracker};
-use crate::true_time::{Health, ReadPolicy, TrueTime};
+use crate::proto::answer::answer;
+use crate::proto::bound::{Health, PublishedBound, ReadPolicy};
+use crate::proto::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
+use crate::proto::engine::Engine;
+use crate::proto::estimate::{Estimate, Status};
+use crate::proto::published_correction::PublishedCorrection;
+use crate::proto::sample::LocalTimes;
+use crate::proto::source::PollFailure;
+use crate::proto::tracking::{Readings, Tracker};
 use rng::SplitMix64;
-use world::VirtualClock;
 
 /// What a run observed.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
@@ -78,9 +77,8 @@ pub struct Simulation {
     scenario: Scenario,
     engine: Engine,
     tracker: Tracker,
-    clock: VirtualClock,
-    true_time: TrueTime,
-    corrected: CorrectedClock,
+    bound: PublishedBound,
+    corrected: PublishedCorrection,
     rng: SplitMix64,
     now: i64,
     due: Vec<Option<i64>>,
@@ -95,9 +93,6 @@ impl Simulation {
         for index in 0..scenario.servers.len() {
             engine.add_source(format!("sim-{index}"), Some(address(index)));
         }
-        let clock = VirtualClock::default();
-        clock.set_nanos(scenario.client_clock_at(scenario.start_nanos));
-        let corrected = CorrectedClock::new(Arc::new(clock.clone()));
         let policy = ReadPolicy {
             drift_ppb: scenario.config.drift_ppb,
             status: scenario.config.status,
@@ -107,9 +102,9 @@ impl Simulation {
         let watch_steps = scenario.client_clock == ClientClock::System;
         Self {
             tracker: Tracker::new(Discipline::new(DEFAULT_PANIC_THRESHOLD), watch_steps),
-            true_time: TrueTime::following(corrected.clone(), policy),
-            corrected,
-            clock,
+            // A microsecond clock, as the tokio client's default.
+            bound: PublishedBound::new(policy, std::time::Duration::from_micros(1)),
+            corrected: PublishedCorrection::new(),
             rng: SplitMix64(scenario.seed),
             now: scenario.start_nanos,
             due: vec![Some(scenario.start_nanos); scenario.servers.len()],
@@ -136,11 +131,16 @@ impl Simulation {
     }
 
     /// How far the corrected clock reads from true time now, in nanoseconds.
-    pub fn corrected_error_nanos(&mut self) -> i64 {
-        self.clock
-            .set_nanos(self.scenario.client_clock_at(self.now));
-        let reading = self.corrected.now_micros() as i64 * 1_000;
-        reading - self.now
+    pub fn corrected_error_nanos(&self) -> i64 {
+        let reading = self.corrected.reading_at(self.local_micros(self.now));
+        reading as i64 * 1_000 - self.now
+    }
+
+    /// The health at true time now.
+    pub fn health(&self) -> Health {
+        let local = self.local_micros(self.now);
+        let corrected = self.corrected.reading_at(local);
+        self.bound.health_at(local, Some(corrected))
     }
 
     /// Runs `exchanges` more polls (fewer if every server refused us) and reports.
@@ -193,11 +193,16 @@ impl Simulation {
             .map(|(_, i)| i)
     }
 
-    /// The local clock when true time is `true_nanos`, as the client reads it.
+    /// The local clock when true time is `true_nanos`, as the client reads it: in whole
+    /// microseconds, as a real clock read gives them.
+    fn local_micros(&self, true_nanos: i64) -> u64 {
+        let nanos = self.scenario.client_clock_at(true_nanos);
+        u64::try_from(nanos.div_euclid(1_000)).unwrap_or(0)
+    }
+
+    /// The same reading in nanoseconds, as the engine counts.
     fn local_at(&self, true_nanos: i64) -> i64 {
-        self.clock
-            .set_nanos(self.scenario.client_clock_at(true_nanos));
-        (self.clock.now_micros() as i64).saturating_mul(1_000)
+        (self.local_micros(true_nanos) as i64).saturating_mul(1_000)
     }
 
     fn exchange(&mut self, index: usize) {
@@ -230,19 +235,24 @@ impl Simulation {
     }
 
     /// The server's response and the true time it arrives back, unless the exchange is lost.
-    fn deliver(&mut self, index: usize, request: &[u8]) -> Option<([u8; crate::HEADER_LEN], i64)> {
+    fn deliver(
+        &mut self,
+        index: usize,
+        request: &[u8],
+    ) -> Option<([u8; crate::proto::packet::HEADER_LEN], i64)> {
         let server = self.scenario.servers[index];
-        let lost = self.rng.chance(server.loss);
+        let lost = self.rng.chance(server.loss) || server.behaviour.silent;
         let arrive = self.now + self.rng.within(server.outbound);
         let hold = self.rng.within(DelayRange {
             min_nanos: 0,
             max_nanos: 50_000,
         });
-        let elapsed = |t: i64| t - self.scenario.start_nanos;
-        let receive = server.clock_at(arrive, elapsed(arrive));
-        let transmit = server.clock_at(arrive + hold, elapsed(arrive + hold));
+        // True time is the servers' reference, their drift counted from the start.
+        let start = self.scenario.start_nanos;
+        let receive = server.behaviour.clock_at(arrive, start);
+        let transmit = server.behaviour.clock_at(arrive + hold, start);
         let back = arrive + hold + self.rng.within(server.inbound);
-        let response = answer(request, receive, transmit, &server.params)?;
+        let response = answer(request, receive, transmit, &server.behaviour.params)?;
         (!lost).then_some((response, back))
     }
 
@@ -257,17 +267,17 @@ impl Simulation {
         if let Some(correction) = update.correction {
             self.corrected.publish(correction);
         }
-        self.true_time.set_refused(self.tracker.refused());
-        self.true_time.publish(update.published);
+        self.bound.set_refused(self.tracker.refused());
+        self.bound.publish(update.published);
     }
 
     /// Reads everything a caller may read at true time `at` and counts the lies.
     fn read(&mut self, at: i64) {
-        self.clock.set_nanos(self.scenario.client_clock_at(at));
+        let local = self.local_micros(at);
         let truth = Timestamp::from_physical_micros(u64::try_from(at / 1_000).unwrap_or(0));
-        let interval = self.true_time.now_interval();
-        let health = self.true_time.health();
-        let reading = self.corrected.now_micros();
+        let interval = self.bound.interval_at(local);
+        let reading = self.corrected.reading_at(local);
+        let health = self.bound.health_at(local, Some(reading));
         let mut lied = false;
         if interval.status != Status::Unsynchronised {
             self.report.bounded_checks += 1;

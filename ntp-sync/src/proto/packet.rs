@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ntp_time::{NtpShort, NtpTimestamp};
+use crate::proto::timestamp::{NtpShort, NtpTimestamp};
 
 /// Length of the fixed NTP header in bytes.
 pub const HEADER_LEN: usize = 48;

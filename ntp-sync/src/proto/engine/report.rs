@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, Evaluation, Outcome, SourceState};
+use crate::proto::engine::{Engine, Evaluation, Outcome, SourceState};
 
 /// One source as seen at one instant.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -82,9 +82,9 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{EngineConfig, Unusable};
-    use crate::sample::LocalTimes;
-    use crate::server::{answer, ServerParams};
+    use crate::proto::answer::{answer, ServerParams};
+    use crate::proto::engine::{EngineConfig, Unusable};
+    use crate::proto::sample::LocalTimes;
 
     const NOW: i64 = 1_700_000_000_000_000_000;
 

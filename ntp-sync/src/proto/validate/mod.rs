@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ntp_time::NtpTimestamp;
-use crate::packet::{LeapIndicator, Packet, TooShort, MODE_SERVER};
+use crate::proto::packet::{LeapIndicator, Packet, TooShort, MODE_SERVER};
+use crate::proto::timestamp::NtpTimestamp;
 
 /// RFC 5905's MAXDISP: a root distance (root delay / 2 + root dispersion) at or beyond 16 s
 /// means the server's time is worthless.
@@ -146,7 +146,7 @@ pub struct Expected {
 }
 
 /// Decodes `bytes` received from `from` and checks them against the request; a response that
-/// passes can be turned into a [`Sample`](crate::Sample).
+/// passes can be turned into a [`Sample`](crate::proto::sample::Sample).
 ///
 /// # Errors
 ///
@@ -244,5 +244,4 @@ pub(crate) fn root_distance_nanos(packet: &Packet) -> i64 {
 }
 
 #[cfg(test)]
-#[path = "validate_tests.rs"]
 mod tests;

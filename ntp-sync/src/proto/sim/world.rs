@@ -1,14 +1,10 @@
 //! The simulated world: true time, the host's oscillator and system clock, and the servers.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use hlc_core::PhysicalClock;
-
-use crate::engine::EngineConfig;
-use crate::poll::PollConfig;
-use crate::server::ServerParams;
+use crate::proto::engine::EngineConfig;
+use crate::proto::fault::{Behaviour, Fault};
+use crate::proto::poll::PollConfig;
 
 /// A uniformly random one-way delay in `[min_nanos, max_nanos]`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -19,40 +15,35 @@ pub struct DelayRange {
     pub max_nanos: i64,
 }
 
-/// One simulated server.
+/// One simulated server: a [`Behaviour`] (the fault model the [`Responder`](crate::Responder)
+/// takes too) and a network path to it.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub struct SimServer {
-    /// Its clock's error against true time at the start, in nanoseconds.
-    pub offset_nanos: i64,
-    /// How fast that error grows, in ppb.
-    pub drift_ppb: i64,
+    /// Its clock's error and what it says about itself; its drift counts from the start.
+    pub behaviour: Behaviour,
     /// Delay of requests to it.
     pub outbound: DelayRange,
     /// Delay of its responses.
     pub inbound: DelayRange,
     /// Probability that an exchange is lost, 0 to 1.
     pub loss: f64,
-    /// What it claims about itself (root delay and dispersion make it honest or not).
-    pub params: ServerParams,
 }
 
 impl SimServer {
     /// A server `offset_nanos` off that claims a root dispersion of 1 ms (honest while the
     /// offset stays within it), 1 to 20 ms away each way.
     pub fn honest(offset_nanos: i64) -> Self {
+        let path = DelayRange {
+            min_nanos: 1_000_000,
+            max_nanos: 20_000_000,
+        };
         Self {
-            offset_nanos,
-            drift_ppb: 0,
-            outbound: DelayRange {
-                min_nanos: 1_000_000,
-                max_nanos: 20_000_000,
-            },
-            inbound: DelayRange {
-                min_nanos: 1_000_000,
-                max_nanos: 20_000_000,
-            },
+            behaviour: Behaviour::default().with(Fault::Offset {
+                nanos: offset_nanos,
+            }),
+            outbound: path,
+            inbound: path,
             loss: 0.0,
-            params: ServerParams::default(),
         }
     }
 
@@ -62,24 +53,28 @@ impl SimServer {
         Self::honest(offset_nanos)
     }
 
+    /// The same server with `fault` added to its behaviour.
+    pub fn with(mut self, fault: Fault) -> Self {
+        self.behaviour = self.behaviour.with(fault);
+        self
+    }
+
     /// How far the server claims its clock may be off (root delay / 2 + root dispersion).
     pub fn claimed_nanos(&self) -> i64 {
-        self.params.root_delay_nanos / 2 + self.params.root_dispersion_nanos
+        let params = &self.behaviour.params;
+        params.root_delay_nanos / 2 + params.root_dispersion_nanos
     }
 
     /// Whether its clock stays within its claim for `duration_nanos` from the start.
     pub fn is_honest_for(&self, duration_nanos: i64) -> bool {
         // A drift of 1 ppb moves the clock 1 ns per second.
         let drifted = self
+            .behaviour
             .drift_ppb
             .abs()
             .saturating_mul(duration_nanos / 1_000_000_000 + 1);
-        self.offset_nanos.abs().saturating_add(drifted) <= self.claimed_nanos()
-    }
-
-    /// Its clock when true time is `true_nanos`, `elapsed_nanos` after the start.
-    pub(super) fn clock_at(&self, true_nanos: i64, elapsed_nanos: i64) -> i64 {
-        true_nanos + self.offset_nanos + scaled(elapsed_nanos, self.drift_ppb)
+        let offset = self.behaviour.offset_nanos.abs();
+        offset.saturating_add(drifted) <= self.claimed_nanos()
     }
 }
 
@@ -217,28 +212,6 @@ impl Scenario {
 /// `nanos * ppb / 10^9`, exactly.
 pub(super) fn scaled(nanos: i64, ppb: i64) -> i64 {
     (i128::from(nanos) * i128::from(ppb) / 1_000_000_000) as i64
-}
-
-/// The client's local clock as the simulation sets it before every step: the library's own
-/// [`TrueTime`](crate::TrueTime) and [`CorrectedClock`](crate::CorrectedClock) read it, so
-/// every read goes through the code a real client runs. (hlc-core's `ManualClock` is a test
-/// utility behind a feature; this module is part of the library.)
-#[derive(Clone, Debug, Default)]
-pub(super) struct VirtualClock(Arc<AtomicU64>);
-
-impl VirtualClock {
-    /// Sets the reading to `nanos` since the epoch, truncated to the microsecond as a real
-    /// clock read would be.
-    pub(super) fn set_nanos(&self, nanos: i64) {
-        let micros = u64::try_from(nanos.div_euclid(1_000)).unwrap_or(0);
-        self.0.store(micros, Ordering::Relaxed);
-    }
-}
-
-impl PhysicalClock for VirtualClock {
-    fn now_micros(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::ntp_time::NtpShort;
+use crate::proto::timestamp::NtpShort;
 use proptest::prelude::*;
 
 const SERVER: &str = "127.0.0.1:123";
@@ -240,7 +240,7 @@ proptest! {
     }
 
     #[test]
-    fn prop_accepted_responses_pass_every_check(packet in crate::packet::tests::arb_packet()) {
+    fn prop_accepted_responses_pass_every_check(packet in crate::proto::packet::tests::arb_packet()) {
         let with_origin = Packet { origin: ORIGIN, ..packet };
         if let Ok(accepted) = check(with_origin) {
             prop_assert_eq!(accepted.mode, MODE_SERVER);

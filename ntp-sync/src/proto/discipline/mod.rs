@@ -2,8 +2,9 @@
 //! simple): corrected time = local time + a correction that follows the offset estimates.
 //!
 //! - The first estimate is applied at once (a step), and so is any estimate that differs
-//!   from the correction in force by more than the step threshold (default 128 ms, RFC 5905's
-//!   STEPT, as ntpd): after the local clock was stepped, or the estimate moved a long way,
+//!   from the correction in force by more than the step threshold
+//!   ([`DEFAULT_STEP_THRESHOLD`]): after the local clock was stepped, or the estimate moved a
+//!   long way,
 //!   slewing at 500 ppm would leave the clock off for hours.
 //! - Smaller corrections are slewed, so the corrected clock does not jump: its rate differs
 //!   from the local clock's by at most 500 ppm (the kernel's limit for `adjtime`, RFC 5905's
@@ -11,7 +12,7 @@
 //! - The frequency error of the local clock is estimated from successive estimates (how fast
 //!   the offset drifts) and compensated, so the corrected clock stays close between polls.
 //!   A step starts that history afresh: a jump is not a frequency.
-//! - An offset beyond the panic threshold (default 1000 s, as ntpd's) is refused and
+//! - An offset beyond the panic threshold ([`DEFAULT_PANIC_THRESHOLD`]) is refused and
 //!   reported: something is badly wrong and a human should look.
 
 use std::time::Duration;
@@ -22,9 +23,9 @@ use serde::{Deserialize, Serialize};
 pub const MAX_RATE_PPB: i64 = 500_000;
 /// Largest frequency compensation, leaving at least 200 ppm for slewing.
 pub const MAX_FREQUENCY_PPB: i64 = 300_000;
-/// Default panic threshold.
+/// Default panic threshold, as ntpd's.
 pub const DEFAULT_PANIC_THRESHOLD: Duration = Duration::from_secs(1_000);
-/// Default step threshold: RFC 5905's STEPT, 128 ms.
+/// Default step threshold: RFC 5905's STEPT, as ntpd's.
 pub const DEFAULT_STEP_THRESHOLD: Duration = Duration::from_millis(128);
 
 /// Estimates closer together than this carry too little information about frequency.
@@ -245,5 +246,4 @@ fn duration_nanos(duration: Duration) -> i64 {
 }
 
 #[cfg(test)]
-#[path = "discipline_tests.rs"]
 mod tests;

@@ -1,12 +1,12 @@
 //! The server side of an exchange, without I/O: turn a client request into a response from
 //! given receive and transmit times. The tokio [`Responder`](crate::Responder) and the
-//! [simulation](crate::sim) both answer through it.
+//! [simulation](crate::proto::sim) both answer through it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::ntp_time::{NtpShort, NtpTimestamp};
-use crate::packet::{LeapIndicator, Packet, HEADER_LEN, MODE_CLIENT, MODE_SERVER};
-use crate::validate::KissCode;
+use crate::proto::packet::{LeapIndicator, Packet, HEADER_LEN, MODE_CLIENT, MODE_SERVER};
+use crate::proto::timestamp::{NtpShort, NtpTimestamp};
+use crate::proto::validate::KissCode;
 
 /// How a server describes itself in its responses, and the faults it may inject.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]

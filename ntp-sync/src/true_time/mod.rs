@@ -1,0 +1,135 @@
+//! The read side of the client: the published estimate, read lock-free, in the shape of
+//! Spanner's TrueTime (`now()` returns an interval that contains true time).
+
+use std::sync::Arc;
+
+use hlc_core::PhysicalClock;
+
+use crate::corrected::CorrectedClock;
+use crate::proto::bound::{Health, PublishedBound, ReadPolicy, TimeInterval};
+use crate::proto::discipline::DisciplineError;
+use crate::proto::estimate::Estimate;
+use crate::steady_clock::SteadyClock;
+
+/// A cheap, cloneable handle on the published estimate. Reading it takes one clock read and a
+/// few atomic loads; no lock, no allocation.
+#[derive(Clone)]
+pub struct TrueTime {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    bound: PublishedBound,
+    clock: Arc<dyn PhysicalClock>,
+    /// `clock` is the [`SteadyClock`]: read it inline rather than through the trait object.
+    steady_clock: bool,
+    /// The clock whose distance from the bound [`TrueTime::health`] counts.
+    corrected: Option<CorrectedClock>,
+}
+
+impl std::fmt::Debug for TrueTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrueTime")
+            .field("interval", &self.now_interval())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrueTime {
+    /// A handle with no estimate yet, reading local time from `clock`. The clock must not
+    /// step, nor run off its true rate by more than the drift bound: the estimate is kept
+    /// against it (see [`SteadyClock`]).
+    pub fn new(clock: Arc<dyn PhysicalClock>, policy: ReadPolicy) -> Self {
+        Self::build(clock, false, policy, None)
+    }
+
+    /// A handle with no estimate yet on the [`SteadyClock`], which it reads inline: the
+    /// cheapest [`now_interval`](Self::now_interval).
+    pub fn with_steady_clock(policy: ReadPolicy) -> Self {
+        Self::build(Arc::new(SteadyClock), true, policy, None)
+    }
+
+    /// A handle on `corrected`'s local clock whose [`health`](Self::health) counts how far
+    /// the corrected clock is from the bound: the clock an HLC reads is then healthy only
+    /// when it is close to true time, not just when the estimate is.
+    pub fn following(corrected: CorrectedClock, policy: ReadPolicy) -> Self {
+        let clock = Arc::clone(corrected.local_clock());
+        Self::build(clock, false, policy, Some(corrected))
+    }
+
+    pub(crate) fn build(
+        clock: Arc<dyn PhysicalClock>,
+        steady_clock: bool,
+        policy: ReadPolicy,
+        corrected: Option<CorrectedClock>,
+    ) -> Self {
+        let shared = Shared {
+            bound: PublishedBound::new(policy, clock.resolution()),
+            clock,
+            steady_clock,
+            corrected,
+        };
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// Publishes a new estimate, or withdraws it with `None`.
+    pub fn publish(&self, estimate: Option<Estimate>) {
+        self.shared.bound.publish(estimate);
+    }
+
+    /// Records that the corrected clock refuses the estimate (beyond the panic threshold), or
+    /// follows it again with `None`; [`health`](Self::health) reports it.
+    pub fn set_refused(&self, refused: Option<DisciplineError>) {
+        self.shared.bound.set_refused(refused);
+    }
+
+    /// The estimate in force, if any (possibly void; see [`TrueTime::now_interval`]).
+    pub fn estimate(&self) -> Option<Estimate> {
+        self.shared.bound.estimate()
+    }
+
+    /// The local clock the estimate is relative to.
+    pub fn local_clock(&self) -> &Arc<dyn PhysicalClock> {
+        &self.shared.clock
+    }
+
+    /// The settings.
+    pub fn policy(&self) -> &ReadPolicy {
+        self.shared.bound.policy()
+    }
+
+    /// Local time in nanoseconds since the Unix epoch.
+    pub fn local_nanos(&self) -> i64 {
+        (self.local_micros() as i64).saturating_mul(1_000)
+    }
+
+    #[inline]
+    fn local_micros(&self) -> u64 {
+        match self.shared.steady_clock {
+            true => SteadyClock.now_micros(),
+            false => self.shared.clock.now_micros(),
+        }
+    }
+
+    /// The interval that contains true time now: one clock read, four atomic loads and a
+    /// little integer arithmetic, all in microseconds.
+    #[inline]
+    pub fn now_interval(&self) -> TimeInterval {
+        self.shared.bound.interval_at(self.local_micros())
+    }
+
+    /// Whether the clock an HLC would read is close enough to true time; see [`Health`].
+    ///
+    /// Reads the local clock once and judges, at that one instant, the interval and (when
+    /// this handle follows a [`CorrectedClock`]) the corrected clock's reading within it.
+    pub fn health(&self) -> Health {
+        let now = self.local_micros();
+        let corrected = self.shared.corrected.as_ref().map(|c| c.reading_at(now));
+        self.shared.bound.health_at(now, corrected)
+    }
+}
+
+#[cfg(test)]
+mod tests;
