@@ -153,7 +153,7 @@ mod merging {
     use super::*;
 
     /// How far ahead of the local physical clock the remotes of `hlc/update_remote_ahead` are:
-    /// inside the 500 ms default max offset, and longer than any pause the scheduler inflicts
+    /// inside the default max offset, and longer than any pause the scheduler inflicts
     /// on the bench thread, so that every remote is still ahead when it is merged.
     const REMOTE_LEAD_MICROS: u64 = 200_000;
     /// Updates per physical-clock read when making ahead remotes: the extra read costs a

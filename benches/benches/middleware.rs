@@ -93,7 +93,7 @@ fn server_layer(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderValue) {
 }
 
 /// How far ahead of the server's physical clock the stamp of [`assert_merges`] is: inside the
-/// 500 ms default max offset, and longer than any pause the scheduler inflicts between making
+/// default max offset, and longer than any pause the scheduler inflicts between making
 /// the stamp and merging it. The lead it leaves on the clock is gone long before criterion's
 /// warm-up ends.
 const LEAD_MICROS: u64 = 200_000;

@@ -142,8 +142,9 @@ fn backward_jumps_beyond_the_threshold_are_reported_once_per_episode() {
         .build()
         .unwrap();
     hlc.now();
-    // 500 ms max offset + 100 ms threshold: a 550 ms step back is not told apart from a merge.
-    clock.rewind(Duration::from_millis(550));
+    // Max offset + 100 ms threshold: a step back 50 ms short of it is not told apart from a
+    // merge.
+    clock.rewind(DEFAULT_MAX_OFFSET + Duration::from_millis(50));
     hlc.now();
     assert_eq!(hlc.stats().backward_jumps, 0);
     clock.rewind(Duration::from_millis(100));
