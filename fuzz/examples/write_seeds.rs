@@ -200,6 +200,8 @@ fn otel_extract() -> Seeds {
 fn upper_bound_file() -> Seeds {
     vec![
         ("now", format!("{NOW_MICROS}\n").into_bytes()),
+        // Beyond how far ahead a restart accepts a stored bound.
+        ("a_day_ahead", format!("{}\n", NOW_MICROS + 86_400_000_000).into_bytes()),
         ("leading_zeros", b"0007".to_vec()),
         (
             "max_physical",

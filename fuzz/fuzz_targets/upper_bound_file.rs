@@ -5,7 +5,9 @@
 //! trailing newline, and is otherwise an `InvalidData` error; a loaded value stores and loads
 //! back unchanged, in the canonical form `<digits>\n`, without leaving a temporary file. A
 //! clock restarted from a loaded bound stamps above it and persists a bound covering that
-//! stamp; from a corrupt file it refuses to build.
+//! stamp, unless the bound leaves no stamp above it or leads the clock by more than the
+//! configured limit: then the build fails saying so and the stored bound is left as it was.
+//! From a corrupt file the clock refuses to build.
 #![no_main]
 
 use std::fs;
@@ -20,6 +22,8 @@ use hlc_fuzz::{tally, NOW_MICROS};
 use libfuzzer_sys::fuzz_target;
 
 const WINDOW: Duration = Duration::from_millis(50);
+/// How far a stored bound may lead the clock for a restart to start from it.
+const STORED_LEAD: Duration = Duration::from_secs(1);
 
 /// Where the temporary directories go: a RAM file system when there is one, so the fsyncs of
 /// each store cost nothing, else the system's temporary directory.
@@ -84,18 +88,42 @@ fn check_round_trip(store: &FileUpperBound, dir: &Path, bound: u64) {
 }
 
 /// CockroachDB's restart rule, as hlc-core implements it: start above the persisted bound
-/// and persist a new one before stamping beyond it.
+/// and persist a new one before stamping beyond it; refuse a bound no stamp fits above, or
+/// one leading the clock by more than the limit, and leave it stored as it was.
 fn check_restart(store: &FileUpperBound, bound: u64) {
-    let hlc = Hlc::builder()
+    let built = Hlc::builder()
         .clock(ManualClock::new(NOW_MICROS))
         .persist_upper_bound(store.clone(), WINDOW)
-        .build()
-        .expect("a clock builds from a valid bound");
+        .max_stored_lead(STORED_LEAD)
+        .build();
+    let lead = bound.saturating_sub(NOW_MICROS);
+    let limit = u64::try_from(STORED_LEAD.as_micros()).expect("a small limit");
+    tally::count("restarted", built.is_ok());
+    let hlc = match built {
+        Ok(hlc) => hlc,
+        Err(BuildError::StoredBoundOutOfRange { stored_micros }) => {
+            assert!(bound >= MAX_PHYSICAL_MICROS, "{bound} refused as out of range");
+            assert_eq!(stored_micros, bound);
+            assert_eq!(store.load().expect("the bound loads"), Some(bound));
+            return;
+        }
+        Err(BuildError::StoredBoundTooFarAhead {
+            stored_micros,
+            clock_micros,
+            limit: refused_at,
+        }) => {
+            assert!(bound < MAX_PHYSICAL_MICROS && lead > limit, "{bound} refused");
+            assert_eq!((stored_micros, clock_micros), (bound, NOW_MICROS));
+            assert_eq!(refused_at, STORED_LEAD);
+            assert_eq!(store.load().expect("the bound loads"), Some(bound));
+            return;
+        }
+        Err(error) => panic!("wrong error for {bound}: {error}"),
+    };
+    assert!(bound < MAX_PHYSICAL_MICROS && lead <= limit, "{bound} accepted");
     let first = hlc.now();
-    if bound < MAX_PHYSICAL_MICROS {
-        assert!(first.physical_micros() > bound, "{first} not above {bound}");
-    }
-    assert!(first.physical_micros() >= NOW_MICROS.min(MAX_PHYSICAL_MICROS));
+    assert!(first.physical_micros() > bound, "{first} not above {bound}");
+    assert!(first.physical_micros() >= NOW_MICROS);
     let persisted = store.load().expect("the new bound loads");
     assert!(
         persisted.is_some_and(|persisted| persisted >= first.physical_micros()),
