@@ -239,3 +239,21 @@ fn a_step_keeps_the_frequency_learned_so_far() {
     );
     assert_eq!(d.correction().unwrap().frequency_ppb, learned);
 }
+
+#[test]
+fn estimates_less_than_four_seconds_apart_teach_no_frequency() {
+    // 100 µs in 1 s would read as 100 ppm: too short a span to tell drift from noise.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + SECOND, 100_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 0);
+}
+
+#[test]
+fn estimates_four_seconds_apart_teach_a_frequency() {
+    // 40 µs in 4 s is 10 ppm; the estimate moves a quarter of the way there.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + 4 * SECOND, 40_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 10_000 / 4);
+}
