@@ -212,4 +212,20 @@ mod tests {
         clock.advance(Duration::from_micros(1));
         assert!(exchange.receive(&with_header(peer)).is_ok());
     }
+
+    #[test]
+    fn debug_output_shows_the_side_and_each_policy() {
+        let (mut exchange, _) = exchange();
+        exchange.on_too_far_ahead = Policy::Pass;
+        let printed = format!("{exchange:?}");
+        for field in [
+            "side: Server",
+            "on_missing: Pass",
+            "on_malformed: Refuse",
+            "on_too_far_ahead: Pass",
+            "observer: false",
+        ] {
+            assert!(printed.contains(field), "{field} not in {printed}");
+        }
+    }
 }

@@ -243,3 +243,83 @@ fn clocks_are_shareable_across_threads() {
     shareable::<Hlc<std::sync::Arc<dyn crate::PhysicalClock>>>();
     shareable::<crate::CachedClock>();
 }
+
+#[test]
+fn the_clock_reports_the_max_offset_it_was_built_with() {
+    let hlc = Hlc::builder()
+        .clock(ManualClock::new(T0))
+        .max_offset(Duration::from_millis(250))
+        .build()
+        .unwrap();
+    assert_eq!(hlc.max_offset(), Duration::from_millis(250));
+    let default = Hlc::with_clock(ManualClock::new(T0));
+    assert_eq!(default.max_offset(), crate::DEFAULT_MAX_OFFSET);
+}
+
+#[test]
+fn a_lead_of_exactly_max_offset_plus_threshold_is_no_backward_jump() {
+    let clock = ManualClock::new(T0);
+    let hlc = Hlc::builder()
+        .clock(clock.clone())
+        .backward_jump_threshold(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    hlc.now();
+    // The next stamp is (T0, 1): it leads the clock by 600 ms, the bound itself.
+    clock.rewind(Duration::from_millis(600));
+    hlc.now();
+    assert_eq!(hlc.stats().backward_jumps, 0);
+    clock.rewind(Duration::from_micros(1));
+    hlc.now();
+    assert_eq!(hlc.stats().backward_jumps, 1);
+}
+
+#[test]
+fn debug_output_names_the_node_and_the_last_stamp() {
+    let (hlc, _clock) = clock_at(T0);
+    let stamp = hlc.now();
+    let printed = format!("{hlc:?}");
+    assert!(
+        printed.contains(&format!("{:?}", NodeId::new(1))),
+        "{printed}"
+    );
+    assert!(printed.contains(&format!("{stamp:?}")), "{printed}");
+}
+
+/// A store in memory that starts out holding `initial` and records every write.
+#[derive(Clone)]
+struct MemoryStore {
+    initial: Option<u64>,
+    writes: Arc<Mutex<Vec<u64>>>,
+}
+
+impl UpperBoundStore for MemoryStore {
+    fn load(&self) -> std::io::Result<Option<u64>> {
+        Ok(self.writes.lock().unwrap().last().copied().or(self.initial))
+    }
+
+    fn store(&self, bound: u64) -> std::io::Result<()> {
+        self.writes.lock().unwrap().push(bound);
+        Ok(())
+    }
+}
+
+/// The bound written at a restart covers the first stamp of the new run by a whole window,
+/// as every later bound covers its stamp.
+#[test]
+fn a_restart_stores_a_whole_window_above_its_first_stamp() {
+    let loaded = T0 + 5_000;
+    let store = MemoryStore {
+        initial: Some(loaded),
+        writes: Arc::default(),
+    };
+    let hlc = Hlc::builder()
+        .clock(ManualClock::new(T0))
+        .persist_upper_bound(store.clone(), Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let first = hlc.now();
+    assert_eq!(first, ts(loaded + 1, 0));
+    let writes = store.writes.lock().unwrap().clone();
+    assert_eq!(writes, [first.physical_micros() + 50_000]);
+}

@@ -218,3 +218,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_step_keeps_the_frequency_learned_so_far() {
+    // The local clock loses 20 µs per second; then it is stepped back by 5 s. The step moves
+    // the offset, not the oscillator's rate.
+    let mut d = discipline();
+    let truth = |now: i64| 20_000 * (now - START) / SECOND;
+    for poll in 0..40 {
+        let now = START + poll * 16 * SECOND;
+        d.update(now, truth(now)).unwrap();
+    }
+    let learned = d.correction().unwrap().frequency_ppb;
+    assert!((learned - 20_000).abs() < 500, "{learned}");
+    let later = START + 40 * 16 * SECOND;
+    let action = d.update(later, truth(later) + 5 * SECOND).unwrap();
+    assert!(
+        matches!(action, DisciplineAction::Stepped { .. }),
+        "{action:?}"
+    );
+    assert_eq!(d.correction().unwrap().frequency_ppb, learned);
+}
+
+#[test]
+fn estimates_less_than_four_seconds_apart_teach_no_frequency() {
+    // 100 µs in 1 s would read as 100 ppm: too short a span to tell drift from noise.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + SECOND, 100_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 0);
+}
+
+#[test]
+fn estimates_four_seconds_apart_teach_a_frequency() {
+    // 40 µs in 4 s is 10 ppm; the estimate moves a quarter of the way there.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + 4 * SECOND, 40_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 10_000 / 4);
+}
