@@ -61,14 +61,7 @@ async fn health_checks_carry_stamps_both_ways() {
         let mut client = client(alice.clone(), start(server.clone()).await).await;
         let response = client.check(check()).await.unwrap();
         assert_eq!(response.get_ref().status(), ServingStatus::Serving);
-        let answered: NodeTimestamp = response
-            .metadata()
-            .get("hlc")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let answered = stamp_in(response.metadata());
         assert_eq!(answered.node, server.node_id());
         assert_eq!(answered.timestamp, server.last());
         // The server merged Alice's stamp (100 ms ahead of its clock), and Alice merged its answer.
@@ -93,14 +86,7 @@ async fn a_skewed_client_gets_failed_precondition_and_the_server_clock_stays() {
             )),
             "{status:?}"
         );
-        let refusal_stamp: NodeTimestamp = status
-            .metadata()
-            .get("hlc")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let refusal_stamp = stamp_in(status.metadata());
         assert_eq!(refusal_stamp.timestamp.physical_micros(), START);
         assert_eq!(server.last(), refusal_stamp.timestamp);
     })
@@ -128,4 +114,15 @@ async fn a_skewed_server_is_refused_by_the_client_as_failed_precondition() {
         );
     })
     .await;
+}
+
+/// The `hlc` stamp that a response or a refusal carries.
+fn stamp_in(metadata: &tonic::metadata::MetadataMap) -> NodeTimestamp {
+    metadata
+        .get("hlc")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
