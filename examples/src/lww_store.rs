@@ -162,7 +162,8 @@ mod tests {
     use super::*;
     use hlc_core::{NodeId, Timestamp};
 
-    fn stamp(micros: u64, node: u64) -> NodeTimestamp {
+    /// A stamp at `micros` from `node`, for the tests of this module and its children.
+    pub(crate) fn stamp(micros: u64, node: u64) -> NodeTimestamp {
         NodeTimestamp::new(Timestamp::from_physical_micros(micros), NodeId::new(node))
     }
 

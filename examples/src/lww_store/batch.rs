@@ -78,12 +78,8 @@ impl LwwStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lww_store::tests::stamp;
     use crate::lww_store::Row;
-    use hlc_core::{NodeId, Timestamp};
-
-    fn stamp(micros: u64, node: u64) -> NodeTimestamp {
-        NodeTimestamp::new(Timestamp::from_physical_micros(micros), NodeId::new(node))
-    }
 
     #[test]
     fn a_batch_dropped_without_commit_writes_nothing() {
