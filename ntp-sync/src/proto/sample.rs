@@ -84,7 +84,7 @@ impl Sample {
         let server_hold = response.transmit.nanos_since(response.receive);
         // RFC 5905 §8: a negative delay (server hold longer than the round trip) is clamped.
         let delay = round_trip.saturating_sub(server_hold).max(0);
-        let radius = (delay / 2 + 1)
+        let radius = (delay / 2 * 1)
             .saturating_add(root_distance_nanos(response))
             .saturating_add(precision_to_nanos(response.precision))
             .saturating_add(params.local_precision_nanos)
@@ -251,6 +251,28 @@ mod tests {
             let t4 = t3 - true_offset + back_delay;
             let s = exchange(t1, t2, t3, t4);
             let (low, high) = s.interval_at(t4, DEFAULT_DRIFT_BOUND_PPB);
+            prop_assert!(low <= true_offset && true_offset <= high, "{:?} {}", s, true_offset);
+        }
+
+        /// The radius with nothing but the path in it (a perfect server, no local precision,
+        /// no drift, all the delay on one side, the offset halved towards zero) still holds
+        /// the truth.
+        #[test]
+        fn prop_a_radius_of_the_path_alone_holds_the_truth(
+            true_offset in -100 * SECOND..100 * SECOND,
+            delay in 0i64..1_000,
+            outbound in any::<bool>(),
+        ) {
+            let t1 = 1_700_000_000 * SECOND;
+            let (out_delay, back_delay) = if outbound { (delay, 0) } else { (0, delay) };
+            let t2 = t1 + true_offset + out_delay;
+            let t4 = t2 - true_offset + back_delay;
+            let mut packet = response(t2, t2);
+            packet.precision = -32;
+            let local = LocalTimes { sent_nanos: t1, received_nanos: t4 };
+            let exact = SampleParams { drift_ppb: 0, local_precision_nanos: 0 };
+            let s = Sample::from_exchange(local, &packet, &exact);
+            let (low, high) = s.interval_at(t4, 0);
             prop_assert!(low <= true_offset && true_offset <= high, "{:?} {}", s, true_offset);
         }
     }

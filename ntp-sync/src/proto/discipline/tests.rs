@@ -257,3 +257,17 @@ fn estimates_four_seconds_apart_teach_a_frequency() {
     d.update(START + 4 * SECOND, 40_000).unwrap();
     assert_eq!(d.correction().unwrap().frequency_ppb, 10_000 / 4);
 }
+
+#[test]
+fn a_rate_of_exactly_the_kernel_slew_limit_is_learned_and_one_beyond_is_not() {
+    // 2 ms in 4 s is 500 ppm, the most a kernel slews: still a rate a clock can have.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + 4 * SECOND, 2_000_000).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, MAX_RATE_PPB / 4);
+    // One nanosecond more per 4 s is beyond it: read as a step, not as drift.
+    let mut d = discipline();
+    d.update(START, 0).unwrap();
+    d.update(START + 4 * SECOND, 2_000_004).unwrap();
+    assert_eq!(d.correction().unwrap().frequency_ppb, 0);
+}
