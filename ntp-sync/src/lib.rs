@@ -125,6 +125,7 @@ mod client;
 #[cfg(feature = "tokio")]
 mod commit_wait;
 mod corrected;
+pub mod kernel;
 #[cfg(feature = "tokio")]
 mod lock;
 #[cfg(feature = "tokio")]
@@ -142,6 +143,7 @@ mod true_time;
 
 pub use corrected::CorrectedClock;
 pub use proto::bound::{Health, ReadPolicy, TimeInterval, DEFAULT_HEALTH_SHARE};
+pub use proto::combine::TimeSources;
 pub use proto::discipline::DisciplineError;
 pub use proto::engine::EngineConfig;
 pub use proto::estimate::{Status, StatusPolicy};
