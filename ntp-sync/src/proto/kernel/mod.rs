@@ -54,6 +54,10 @@ pub const MAXERROR_LIMIT: Duration = Duration::from_secs(16);
 /// busy CPU), so one second plus a generous allowance for a late update.
 pub const MAXERROR_READ_LAG: Duration = Duration::from_secs(2);
 
+/// How often a client that uses the kernel as a source reads it: the kernel's own figures
+/// change once a second.
+pub const DEFAULT_KERNEL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// The status bits and their names, in the order `adjtimex(2)` lists them.
 const FLAG_NAMES: [(i32, &str); 16] = [
     (0x0001, "PLL"),
