@@ -88,6 +88,8 @@ fn read_request() -> libc::timex {
 /// One `adjtimex` call with the zeroed request of [`read_request`]. `libc`'s binding is the
 /// only one: rustix has none.
 #[cfg(target_os = "linux")]
+// `c_long` is `i64` on 64-bit targets only: the conversions are needed on 32-bit ones.
+#[allow(clippy::useless_conversion)]
 fn read_figures() -> Result<KernelReading, KernelError> {
     let mut timex = read_request();
     debug_assert_eq!(timex.modes, 0);
