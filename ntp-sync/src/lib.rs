@@ -86,6 +86,19 @@
 //! timestamps from the kernel, which `faketime` does not fake; sub-second truths are tested
 //! against this crate's [`Responder`].
 //!
+//! # The host kernel as a second source
+//!
+//! Many hosts already run chronyd or ntpd, which keep the kernel's own error figures
+//! current. [`kernel::read`] reads them (one `adjtimex(2)` call with `modes = 0`, which
+//! changes nothing) and [`proto::kernel`] turns them into a bound on `CLOCK_REALTIME`: its
+//! `maxerror` (grown by the kernel between updates), widened by the phase correction still
+//! pending and a second or two of the kernel's own growth; no bound at all while the kernel
+//! says unsynchronised (`STA_UNSYNC`, `TIME_ERROR`, `maxerror` at its 16 s cap). A client
+//! built with [`NtpClientBuilder::time_sources`] uses the network (the default), the
+//! kernel, or both: with both it publishes their intersection, and when they do not meet
+//! it publishes nothing and says so ([`Snapshot::conflict`]); see [`proto::combine`].
+//! This rests on one more assumption: the host's daemon is honest about its `maxerror`.
+//!
 //! # Clock discipline
 //!
 //! [`NtpClient::corrected_clock`] is local time plus a correction that follows the
@@ -114,8 +127,9 @@
 //! `tokio` feature (on by default), [`NtpClient`], [`Responder`], [`query`] and commit wait.
 //!
 //! The `ntp-sync` program (feature `cli`): `query [--samples N] [--timeout MS] [--json]
-//! SERVER...` (exit 0 with an estimate, 2 without, 1 on usage errors), `serve --listen ADDR
-//! [--offset SECONDS] [--stratum N] [--fault KIND]` and `watch SERVER...`.
+//! [--kernel] SERVER...` (servers optional with `--kernel`; exit 0 with an estimate, 2
+//! without, 1 on usage errors), `serve --listen ADDR [--offset SECONDS] [--stratum N]
+//! [--fault KIND]` and `watch [--kernel] SERVER...`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod proto;
@@ -125,6 +139,7 @@ mod client;
 #[cfg(feature = "tokio")]
 mod commit_wait;
 mod corrected;
+pub mod kernel;
 #[cfg(feature = "tokio")]
 mod lock;
 #[cfg(feature = "tokio")]
@@ -142,6 +157,7 @@ mod true_time;
 
 pub use corrected::CorrectedClock;
 pub use proto::bound::{Health, ReadPolicy, TimeInterval, DEFAULT_HEALTH_SHARE};
+pub use proto::combine::TimeSources;
 pub use proto::discipline::DisciplineError;
 pub use proto::engine::EngineConfig;
 pub use proto::estimate::{Status, StatusPolicy};

@@ -468,3 +468,136 @@ async fn watch_prints_the_estimate_after_polls() {
     })
     .await;
 }
+
+/// RFC 3339 as microseconds since the epoch.
+fn rfc3339_micros(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a time: {value}"));
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .timestamp_micros()
+}
+
+/// Whatever state this machine's kernel is in, the printed view must follow from its own
+/// figures: no bound when they say unsynchronised, a bound at least `maxerror` wide each side
+/// of the kernel's reading of the time otherwise.
+fn assert_kernel_json_consistent(kernel: &Value) {
+    let maxerror_micros = (kernel["maxerror_s"].as_f64().unwrap() * 1e6).round() as i64;
+    let flags: Vec<&str> = kernel["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let unsynchronised = flags.contains(&"UNSYNC")
+        || flags.contains(&"CLOCKERR")
+        || kernel["clock_state"] == 5
+        || maxerror_micros >= 16_000_000;
+    assert!(kernel["esterror_s"].is_f64() && kernel["frequency_ppm"].is_f64());
+    assert!(kernel["offset_s"].is_f64(), "{kernel}");
+    if unsynchronised {
+        assert_eq!(kernel["status"], "unsynchronised", "{kernel}");
+        assert!(kernel["earliest"].is_null() && kernel["latest"].is_null());
+        assert!(kernel["reason"].is_string(), "{kernel}");
+    } else {
+        assert_eq!(kernel["status"], "synchronised", "{kernel}");
+        let time = rfc3339_micros(&kernel["time"]);
+        assert!(rfc3339_micros(&kernel["earliest"]) <= time - maxerror_micros);
+        assert!(rfc3339_micros(&kernel["latest"]) >= time + maxerror_micros);
+    }
+}
+
+#[tokio::test]
+async fn query_kernel_prints_the_kernels_view_as_json() {
+    bounded(async {
+        let output = run(&["query", "--kernel", "--json"]).await;
+        assert_no_panic(&output);
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let kernel = &json["kernel"];
+        assert_kernel_json_consistent(kernel);
+        assert_eq!(json["sources"].as_array().map(Vec::len), Some(0));
+        // Exit 0 with a bound, 2 without: this machine's unsynchronised kernel gives none.
+        let expected = if kernel["status"] == "synchronised" {
+            0
+        } else {
+            2
+        };
+        assert_eq!(output.status.code(), Some(expected), "{output:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn query_kernel_prints_the_kernels_view_as_text() {
+    bounded(async {
+        let output = run(&["query", "--kernel"]).await;
+        let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+        assert!(stdout.starts_with("kernel: "), "{stdout}");
+        assert!(
+            stdout.contains("maxerror") && stdout.contains("flags"),
+            "{stdout}"
+        );
+        if stdout.starts_with("kernel: unsynchronised") {
+            assert_eq!(output.status.code(), Some(2), "{output:?}");
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert!(stderr.contains("no estimate: kernel"), "{stderr}");
+        } else {
+            assert!(stdout.starts_with("kernel: synchronised; true time in ["));
+            assert_eq!(output.status.code(), Some(0), "{output:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn query_kernel_with_a_server_intersects_the_two() {
+    bounded(async {
+        // The responder serves the system clock, which an honest kernel bounds too.
+        let server = responder(0).await;
+        let address = server.local_addr().to_string();
+        let args = ["query", "--kernel", "--json", "--timeout", "1000", &address];
+        let output = run(&args).await;
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_kernel_json_consistent(&json["kernel"]);
+        let combined = &json["combined"];
+        assert!(combined["conflict"].is_null(), "{combined}");
+        let (earliest, latest) = (
+            rfc3339_micros(&combined["bound"]["earliest"]),
+            rfc3339_micros(&combined["bound"]["latest"]),
+        );
+        let network = &json["estimate"];
+        // Never wider than the network's bound (but for the nanosecond reading a bound rounds
+        // out by, which may carry into the next printed microsecond); exactly it while the
+        // kernel has none.
+        assert!(
+            rfc3339_micros(&network["earliest"]) - 1 <= earliest,
+            "{json}"
+        );
+        assert!(latest <= rfc3339_micros(&network["latest"]) + 1, "{json}");
+        if json["kernel"]["status"] == "unsynchronised" {
+            assert_eq!(combined["bound"]["earliest"], network["earliest"]);
+            assert_eq!(combined["bound"]["latest"], network["latest"]);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn watch_kernel_follows_the_kernel() {
+    bounded(async {
+        let mut watch = spawn(&["watch", "--kernel"]);
+        let line = line_where(&mut watch.stdout, |l| l.contains("; kernel: ")).await;
+        let (head, kernel) = line.split_once("; kernel: ").unwrap();
+        if kernel.starts_with("unsynchronised") {
+            assert_eq!(head, "unsynchronised: kernel gives no bound (0/0 combined)");
+        } else {
+            assert!(kernel.starts_with("synchronised; true time in ["), "{line}");
+            assert!(head.starts_with("synchronised offset "), "{line}");
+        }
+        // A second read follows the first.
+        line_where(&mut watch.stdout, |l| l.contains("; kernel: ")).await;
+    })
+    .await;
+}

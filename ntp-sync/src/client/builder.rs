@@ -5,16 +5,18 @@ use std::time::Duration;
 
 use hlc_core::{PhysicalClock, DEFAULT_MAX_OFFSET};
 
-use super::poller::{poll_source, watch_status};
+use super::poller::{poll_kernel, poll_source, watch_status};
 use super::state::Shared;
 use super::NtpClient;
 use crate::corrected::CorrectedClock;
 use crate::proto::bound::ReadPolicy;
 use crate::proto::bound::DEFAULT_HEALTH_SHARE;
+use crate::proto::combine::TimeSources;
 use crate::proto::discipline::{
     Discipline, DEFAULT_PANIC_THRESHOLD, DEFAULT_STEP_THRESHOLD, MAX_RATE_PPB,
 };
 use crate::proto::engine::{Engine, EngineConfig};
+use crate::proto::kernel::DEFAULT_KERNEL_INTERVAL;
 use crate::proto::tracking::Tracker;
 use crate::steady_clock::SteadyClock;
 use crate::true_time::TrueTime;
@@ -44,6 +46,8 @@ pub struct NtpClientBuilder {
     step_threshold: Duration,
     max_offset: Duration,
     health_share: f64,
+    sources: TimeSources,
+    kernel_interval: Duration,
 }
 
 impl Default for NtpClientBuilder {
@@ -56,6 +60,8 @@ impl Default for NtpClientBuilder {
             step_threshold: DEFAULT_STEP_THRESHOLD,
             max_offset: DEFAULT_MAX_OFFSET,
             health_share: DEFAULT_HEALTH_SHARE,
+            sources: TimeSources::default(),
+            kernel_interval: DEFAULT_KERNEL_INTERVAL,
         }
     }
 }
@@ -169,10 +175,46 @@ impl NtpClientBuilder {
         self
     }
 
+    /// Which sources bound true time (default [`TimeSources::Network`]): NTP servers, the
+    /// host kernel's own figures (kept by the host's chronyd or ntpd, read with `adjtimex`),
+    /// or both.
+    ///
+    /// With both, the bound published is the intersection of the two; while one has no
+    /// bound, the other's alone (each is trusted alone as much as when it is the only
+    /// source). When they do not meet, one of them lies: nothing is published (the status is
+    /// unsynchronised, so [`health`](NtpClient::health) is
+    /// [`Unsynchronised`](crate::Health::Unsynchronised)), [`Snapshot::conflict`](crate::Snapshot::conflict)
+    /// names both bounds and a `tracing` warning says so. See [`crate::proto::combine`].
+    ///
+    /// The kernel's figures bound `CLOCK_REALTIME`; each read is carried over to the local
+    /// clock by reading it just before and after, so the published bound stays on the local
+    /// clock and ages at the drift bound like the network's. Without the network no servers
+    /// may be given.
+    pub fn time_sources(mut self, sources: TimeSources) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// How often the kernel is read when it is a source (default
+    /// [`DEFAULT_KERNEL_INTERVAL`]).
+    pub fn kernel_interval(mut self, interval: Duration) -> Self {
+        self.kernel_interval = interval;
+        self
+    }
+
     fn check(&self) -> Result<(), BuildError> {
         let poll = &self.config.poll;
+        let network = self.sources.network();
         let checks = [
-            (!self.servers.is_empty(), BuildError::NoServers),
+            (!network || !self.servers.is_empty(), BuildError::NoServers),
+            (
+                network || self.servers.is_empty(),
+                BuildError::Invalid("servers given but the network is not a time source"),
+            ),
+            (
+                !self.kernel_interval.is_zero(),
+                BuildError::Invalid("kernel interval must be positive"),
+            ),
             (
                 !poll.min_interval.is_zero(),
                 BuildError::Invalid("poll interval must be positive"),
@@ -229,11 +271,15 @@ impl NtpClientBuilder {
         let discipline =
             Discipline::new(self.panic_threshold).with_step_threshold(self.step_threshold);
         // Only a supplied clock can be stepped; the steady clock cannot.
-        let tracker = Tracker::new(discipline, supplied);
+        let tracker = Tracker::new(discipline, supplied).with_sources(self.sources);
         let shared = Arc::new(Shared::new(engine, tracker, true_time, corrected));
         let mut tasks: Vec<_> = (0..self.servers.len())
             .map(|index| runtime.spawn(poll_source(Arc::clone(&shared), index)))
             .collect();
+        if self.sources.kernel() {
+            let interval = self.kernel_interval;
+            tasks.push(runtime.spawn(poll_kernel(Arc::clone(&shared), interval)));
+        }
         tasks.push(runtime.spawn(watch_status(Arc::clone(&shared))));
         Ok(NtpClient { shared, tasks })
     }
@@ -263,10 +309,32 @@ mod tests {
                     .health_limit(Duration::from_secs(1), 2.0),
                 BuildError::Invalid("health share must be in (0, 1]"),
             ),
+            (
+                NtpClient::builder().time_sources(TimeSources::Both),
+                BuildError::NoServers,
+            ),
+            (
+                NtpClient::builder()
+                    .server("a")
+                    .time_sources(TimeSources::Kernel),
+                BuildError::Invalid("servers given but the network is not a time source"),
+            ),
+            (
+                NtpClient::builder()
+                    .time_sources(TimeSources::Kernel)
+                    .kernel_interval(Duration::ZERO),
+                BuildError::Invalid("kernel interval must be positive"),
+            ),
         ];
         for (builder, expected) in cases {
             assert_eq!(builder.check(), Err(expected));
         }
+    }
+
+    #[test]
+    fn the_kernel_alone_needs_no_servers() {
+        let builder = NtpClient::builder().time_sources(TimeSources::Kernel);
+        assert_eq!(builder.check(), Ok(()));
     }
 
     #[test]

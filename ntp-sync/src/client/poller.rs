@@ -87,6 +87,15 @@ fn fail(shared: &Shared, index: usize, failure: PollFailure) {
     engine.on_failure(index, failure);
 }
 
+/// Reads the host kernel's figures every `interval` until the client is dropped.
+pub(crate) async fn poll_kernel(shared: Arc<Shared>, interval: Duration) {
+    loop {
+        let read = crate::kernel::read_with(&*shared.clock);
+        shared.kernel_read(read);
+        tokio::time::sleep(interval).await;
+    }
+}
+
 /// Wakes when the status would change with time alone and refreshes the snapshot, so status
 /// changes are seen (and traced) even while every server is silent.
 pub(crate) async fn watch_status(shared: Arc<Shared>) {

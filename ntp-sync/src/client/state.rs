@@ -10,11 +10,14 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::corrected::CorrectedClock;
+use crate::kernel::{KernelError, LocalRead};
 use crate::lock::lock;
+use crate::proto::combine::Conflict;
 use crate::proto::discipline::DisciplineError;
 use crate::proto::engine::SourceReport;
 use crate::proto::engine::{Engine, Outcome, SourceState};
 use crate::proto::estimate::{Estimate, Status};
+use crate::proto::kernel::KernelView;
 use crate::proto::tracking::{Readings, Tracker};
 use crate::readings::{duration_nanos, local_nanos};
 use crate::true_time::TrueTime;
@@ -34,8 +37,13 @@ pub struct Snapshot {
     pub status: Status,
     /// Set while the corrected clock refuses the estimate (beyond the panic threshold).
     pub refused: Option<DisciplineError>,
-    /// Polls completed so far, all sources together.
+    /// Polls completed so far, all sources together (reads of the kernel included).
     pub polls: u64,
+    /// The kernel's view at its latest read, when the kernel is a source and could be read.
+    pub kernel: Option<KernelView>,
+    /// Set while the network's and the kernel's bounds do not meet: one of them lies, so
+    /// nothing is published and the status is unsynchronised.
+    pub conflict: Option<Conflict>,
 }
 
 impl Snapshot {
@@ -47,6 +55,8 @@ impl Snapshot {
             status: Status::Unsynchronised,
             refused: None,
             polls: 0,
+            kernel: None,
+            conflict: None,
         }
     }
 }
@@ -56,6 +66,9 @@ struct Published {
     polls: u64,
     last_status: Status,
     last_states: Vec<SourceState>,
+    kernel: Option<KernelView>,
+    last_kernel_reason: Option<String>,
+    in_conflict: bool,
 }
 
 pub(crate) struct Shared {
@@ -80,6 +93,9 @@ impl Shared {
             polls: 0,
             last_status: Status::Unsynchronised,
             last_states: Vec::new(),
+            kernel: None,
+            last_kernel_reason: None,
+            in_conflict: false,
         };
         Self {
             engine: Mutex::new(engine),
@@ -90,6 +106,32 @@ impl Shared {
             snapshot: watch::Sender::new(Snapshot::initial()),
             monotonic_origin: Instant::now(),
         }
+    }
+
+    /// Takes in a read of the kernel (on the local clock), and publishes.
+    pub(crate) fn kernel_read(&self, read: Result<LocalRead, KernelError>) {
+        let mut published = lock(&self.published);
+        let (view, reason) = match &read {
+            Ok(read) => (
+                Some(read.view),
+                read.view.reading.unsynchronised().map(|r| r.to_string()),
+            ),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        if reason != published.last_kernel_reason {
+            match &reason {
+                Some(reason) => {
+                    tracing::warn!(target: "ntp_sync", %reason, "kernel gives no bound");
+                }
+                None => tracing::info!(target: "ntp_sync", "kernel gives a bound"),
+            }
+            published.last_kernel_reason = reason;
+        }
+        let estimate = read.ok().and_then(|read| read.estimate());
+        published.tracker.set_kernel(estimate);
+        published.kernel = view;
+        drop(published);
+        self.refresh(true);
     }
 
     /// Re-evaluates after a poll (`polled`) or a timer, and publishes.
@@ -124,6 +166,7 @@ impl Shared {
         published.polls += u64::from(polled);
         let status = self.true_time.now_interval().status;
         log_changes(&mut published, status, &sources);
+        log_conflict(&mut published, update.conflict.as_ref());
         self.snapshot.send_replace(Snapshot {
             sources,
             outcome: update.evaluation.outcome,
@@ -131,6 +174,8 @@ impl Shared {
             status,
             refused,
             polls: published.polls,
+            kernel: published.kernel,
+            conflict: update.conflict,
         });
     }
 }
@@ -158,4 +203,16 @@ fn log_changes(published: &mut Published, status: Status, sources: &[SourceRepor
         }
     }
     published.last_states = sources.iter().map(|s| s.state.clone()).collect();
+}
+
+fn log_conflict(published: &mut Published, conflict: Option<&Conflict>) {
+    if let (Some(conflict), false) = (conflict, published.in_conflict) {
+        tracing::warn!(
+            target: "ntp_sync",
+            network = ?conflict.network,
+            kernel = ?conflict.kernel,
+            "network and kernel bounds do not meet: one of them lies; no bound published"
+        );
+    }
+    published.in_conflict = conflict.is_some();
 }

@@ -72,6 +72,24 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// The estimate whose bound is the offsets `[low_nanos, high_nanos]` at local time
+    /// `at_nanos`: centred, with the radius rounded up so that the bound covers both ends.
+    pub fn covering(
+        low_nanos: i64,
+        high_nanos: i64,
+        at_nanos: i64,
+        newest_sample_nanos: i64,
+    ) -> Self {
+        let width = high_nanos.saturating_sub(low_nanos).max(0);
+        let offset_nanos = low_nanos.saturating_add(width / 2);
+        Self {
+            offset_nanos,
+            radius_nanos: high_nanos.max(low_nanos).saturating_sub(offset_nanos),
+            at_nanos,
+            newest_sample_nanos,
+        }
+    }
+
     /// The radius at local time `now_nanos`, grown at `drift_ppb` since the estimate.
     pub fn radius_at(&self, now_nanos: i64, drift_ppb: i64) -> i64 {
         let age = now_nanos.saturating_sub(self.at_nanos);

@@ -17,17 +17,21 @@
 //!   poll, step detection and discipline included.
 //! - [`bound`] and [`published_correction`]: the estimate and the correction as published to
 //!   readers, and what they say at a given reading of the local clock.
+//! - [`kernel`] and [`combine`]: the host kernel's own bound, from the figures a read of
+//!   `adjtimex` returned, and how it is combined with the network's.
 //! - [`answer`] and [`fault`]: the responder's side, an answer to a request and the faults it
 //!   can be told to inject.
 //! - [`sim`]: a simulation of client, servers and clocks in virtual time, over all of it.
 
 pub mod answer;
 pub mod bound;
+pub mod combine;
 pub mod discipline;
 pub mod engine;
 pub mod estimate;
 pub mod fault;
 pub mod filter;
+pub mod kernel;
 pub mod packet;
 pub mod poll;
 pub mod published_correction;

@@ -3,8 +3,9 @@
 //! publish. The tokio client and the simulation both drive this one [`Tracker`], passing in
 //! the clock readings they took.
 
+use crate::proto::combine::{combine, CombineAt, Conflict, TimeSources};
 use crate::proto::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
-use crate::proto::engine::{Engine, Evaluation, Outcome};
+use crate::proto::engine::{Engine, Evaluation};
 use crate::proto::estimate::Estimate;
 use crate::proto::step::StepDetector;
 
@@ -29,6 +30,8 @@ pub struct Update {
     pub action: Option<Result<DisciplineAction, DisciplineError>>,
     /// The estimate to publish (`None`: withdrawn, or none yet).
     pub published: Option<Estimate>,
+    /// Set when the network's and the kernel's bounds do not meet (nothing is published).
+    pub conflict: Option<Conflict>,
     /// The correction in force, to publish to the corrected clock.
     pub correction: Option<Correction>,
 }
@@ -38,6 +41,12 @@ pub struct Update {
 pub struct Tracker {
     discipline: Discipline,
     steps: Option<StepDetector>,
+    sources: TimeSources,
+    /// The network's estimate in force.
+    network: Option<Estimate>,
+    /// The kernel's estimate from its latest read, on the local clock.
+    kernel: Option<Estimate>,
+    /// What the sources give together: the estimate published.
     published: Option<Estimate>,
     applied_sample_nanos: i64,
     refused: Option<DisciplineError>,
@@ -51,10 +60,26 @@ impl Tracker {
         Self {
             discipline,
             steps: watch_steps.then(StepDetector::default),
+            sources: TimeSources::Network,
+            network: None,
+            kernel: None,
             published: None,
             applied_sample_nanos: i64::MIN,
             refused: None,
         }
+    }
+
+    /// Bounds true time with `sources` (default [`TimeSources::Network`]); see
+    /// [`combine`](crate::proto::combine) for how two are combined.
+    pub fn with_sources(mut self, sources: TimeSources) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// The kernel's estimate from its latest read, on the local clock (`None`: the kernel is
+    /// not synchronised, or could not be read); used from the next refresh on.
+    pub fn set_kernel(&mut self, kernel: Option<Estimate>) {
+        self.kernel = kernel;
     }
 
     /// The estimate in force.
@@ -76,27 +101,38 @@ impl Tracker {
             .is_some_and(|steps| steps.stepped(now, readings.monotonic_nanos));
         if stepped {
             // Samples and estimate measured a clock that no longer reads as it did.
+            // The kernel's estimate was carried over to the clock as it read before, too.
             engine.forget_samples();
-            self.published = None;
+            self.network = None;
+            self.kernel = None;
             self.discipline.clock_stepped();
         }
         let evaluation = engine.evaluate(now);
-        let action = match evaluation.outcome {
-            Outcome::Agreed(estimate) => self.discipline(estimate),
-            _ => None,
+        self.network = evaluation.next_published(self.network);
+        let at = CombineAt {
+            now_nanos: now,
+            drift_ppb: engine.config().drift_ppb,
+            policy: engine.config().status,
         };
-        self.published = evaluation.next_published(self.published);
+        let combined = combine(self.sources, self.network, self.kernel, &at);
+        self.published = combined.estimate();
+        let action = self
+            .published
+            .and_then(|estimate| self.discipline(estimate));
         Update {
             evaluation,
             stepped,
             action,
             published: self.published,
+            conflict: combined.conflict(),
             correction: self.discipline.correction(),
         }
     }
 
     /// Feeds the discipline, once per new sample: re-applying an estimate made from the same
-    /// samples would fool the frequency estimate into seeing no drift.
+    /// samples would fool the frequency estimate into seeing no drift. With the network
+    /// alone this is every new agreed estimate, as before sources could be combined: one
+    /// published but not new was applied when it was.
     fn discipline(
         &mut self,
         estimate: Estimate,
@@ -188,6 +224,57 @@ mod tests {
             Some(Ok(DisciplineAction::Stepped { .. }))
         ));
         assert_eq!(update.correction.unwrap().at(later + SECOND), -5 * SECOND);
+    }
+
+    fn kernel(offset: i64, radius: i64, at: i64) -> Estimate {
+        Estimate {
+            offset_nanos: offset,
+            radius_nanos: radius,
+            at_nanos: at,
+            newest_sample_nanos: at,
+        }
+    }
+
+    #[test]
+    fn with_both_sources_a_kernel_that_contradicts_the_network_withdraws_the_bound() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_sources(TimeSources::Both);
+        answered(&mut engine, NOW, 0);
+        // The kernel says true time is 2 s ahead, within 10 ms: the network says 0.
+        tracker.set_kernel(Some(kernel(2 * SECOND, 10_000_000, NOW)));
+        let update = tracker.refresh(&mut engine, at(NOW, 0));
+        let conflict = update.conflict.expect("a conflict");
+        assert!(conflict.kernel.0 > conflict.network.1);
+        assert_eq!(update.published, None);
+        assert_eq!(update.action, None);
+        // A kernel that agrees: the intersection, which the discipline follows.
+        tracker.set_kernel(Some(kernel(1_000, 10_000_000, NOW)));
+        let update = tracker.refresh(&mut engine, at(NOW, 0));
+        assert_eq!(update.conflict, None);
+        let published = update.published.unwrap();
+        assert!(published.radius_nanos <= 10_000_000);
+        assert!(matches!(update.action, Some(Ok(_))));
+        // A kernel with no bound leaves the network's alone.
+        tracker.set_kernel(None);
+        let update = tracker.refresh(&mut engine, at(NOW + SECOND, SECOND));
+        assert_eq!(update.published, engine.evaluate(NOW + SECOND).estimate());
+    }
+
+    #[test]
+    fn with_the_kernel_alone_its_estimate_is_published_and_followed() {
+        let mut engine = Engine::new(EngineConfig::default());
+        let mut tracker = Tracker::new(Discipline::new(DEFAULT_PANIC_THRESHOLD), false)
+            .with_sources(TimeSources::Kernel);
+        assert_eq!(tracker.refresh(&mut engine, at(NOW, 0)).published, None);
+        let estimate = kernel(3 * SECOND, 5_000_000, NOW);
+        tracker.set_kernel(Some(estimate));
+        let update = tracker.refresh(&mut engine, at(NOW, 0));
+        assert_eq!(update.published, Some(estimate));
+        assert!(matches!(
+            update.action,
+            Some(Ok(DisciplineAction::Stepped { .. }))
+        ));
+        assert_eq!(update.correction.unwrap().base_nanos, 3 * SECOND);
     }
 
     #[test]

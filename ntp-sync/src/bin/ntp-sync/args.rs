@@ -36,8 +36,12 @@ pub(crate) struct QueryArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Also read the host kernel's own clock figures (kept by its chronyd or ntpd); with
+    /// servers, their bounds are intersected.
+    #[arg(long)]
+    pub(crate) kernel: bool,
     /// Servers: host, host:port, or IP address (port 123 by default).
-    #[arg(value_name = "SERVER", required = true)]
+    #[arg(value_name = "SERVER", required_unless_present = "kernel")]
     pub(crate) servers: Vec<String>,
 }
 
@@ -65,7 +69,11 @@ pub(crate) struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
+    /// Also follow the host kernel's own clock figures; with servers, their bounds are
+    /// intersected.
+    #[arg(long)]
+    pub(crate) kernel: bool,
     /// Servers: host, host:port, or IP address (port 123 by default).
-    #[arg(value_name = "SERVER", required = true)]
+    #[arg(value_name = "SERVER", required_unless_present = "kernel")]
     pub(crate) servers: Vec<String>,
 }

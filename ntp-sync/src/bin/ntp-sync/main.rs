@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod args;
+mod kernel;
 mod output;
 mod query;
 mod serve;
