@@ -84,7 +84,7 @@ impl Sample {
         let server_hold = response.transmit.nanos_since(response.receive);
         // RFC 5905 §8: a negative delay (server hold longer than the round trip) is clamped.
         let delay = round_trip.saturating_sub(server_hold).max(0);
-        let radius = (delay / 2 * 1)
+        let radius = (delay / 2 + 1)
             .saturating_add(root_distance_nanos(response))
             .saturating_add(precision_to_nanos(response.precision))
             .saturating_add(params.local_precision_nanos)
