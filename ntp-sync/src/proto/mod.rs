@@ -40,3 +40,4 @@ pub mod step;
 pub mod timestamp;
 pub mod tracking;
 pub mod validate;
+pub mod watchdog;
