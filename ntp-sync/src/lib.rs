@@ -126,6 +126,8 @@ mod client;
 mod commit_wait;
 mod corrected;
 #[cfg(feature = "tokio")]
+mod host_clocks;
+#[cfg(feature = "tokio")]
 mod lock;
 #[cfg(feature = "tokio")]
 mod net;
@@ -147,6 +149,7 @@ pub use proto::engine::EngineConfig;
 pub use proto::estimate::{Status, StatusPolicy};
 pub use proto::fault::{Behaviour, Fault, FaultParseError};
 pub use proto::poll::PollConfig;
+pub use proto::watchdog::{Disruption, DisruptionKind, WatchdogConfig};
 pub use steady_clock::SteadyClock;
 pub use true_time::TrueTime;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hlc_core::{PhysicalClock, DEFAULT_MAX_OFFSET};
 
-use super::poller::{poll_source, watch_status};
+use super::poller::{heartbeat, poll_source, watch_status};
 use super::state::Shared;
 use super::NtpClient;
 use crate::corrected::CorrectedClock;
@@ -16,6 +16,7 @@ use crate::proto::discipline::{
 };
 use crate::proto::engine::{Engine, EngineConfig};
 use crate::proto::tracking::Tracker;
+use crate::proto::watchdog::WatchdogConfig;
 use crate::steady_clock::SteadyClock;
 use crate::true_time::TrueTime;
 
@@ -44,6 +45,8 @@ pub struct NtpClientBuilder {
     step_threshold: Duration,
     max_offset: Duration,
     health_share: f64,
+    /// `None`: no watchdog.
+    watchdog: Option<WatchdogConfig>,
 }
 
 impl Default for NtpClientBuilder {
@@ -56,6 +59,7 @@ impl Default for NtpClientBuilder {
             step_threshold: DEFAULT_STEP_THRESHOLD,
             max_offset: DEFAULT_MAX_OFFSET,
             health_share: DEFAULT_HEALTH_SHARE,
+            watchdog: Some(WatchdogConfig::default()),
         }
     }
 }
@@ -169,6 +173,23 @@ impl NtpClientBuilder {
         self
     }
 
+    /// The disruption watchdog's heartbeat and thresholds (default
+    /// [`WatchdogConfig::default`]; see [`proto::watchdog`](crate::proto::watchdog)). On a
+    /// suspend, a pause or a step of the local clock the status turns
+    /// [`Disrupted`](crate::Status::Disrupted) and every server is polled at once.
+    pub fn watchdog(mut self, config: WatchdogConfig) -> Self {
+        self.watchdog = Some(config);
+        self
+    }
+
+    /// Runs no disruption watchdog: a suspend or a pause then goes unnoticed until the next
+    /// poll's estimate replaces the old one, and reads in between may be off by the gap. A
+    /// step of a [supplied clock](Self::clock) is still noticed at the next poll.
+    pub fn without_watchdog(mut self) -> Self {
+        self.watchdog = None;
+        self
+    }
+
     fn check(&self) -> Result<(), BuildError> {
         let poll = &self.config.poll;
         let checks = [
@@ -196,6 +217,10 @@ impl NtpClientBuilder {
             (
                 self.health_share > 0.0 && self.health_share <= 1.0,
                 BuildError::Invalid("health share must be in (0, 1]"),
+            ),
+            (
+                self.watchdog.is_none_or(|w| !w.heartbeat.is_zero()),
+                BuildError::Invalid("watchdog heartbeat must be positive"),
             ),
         ];
         match checks.into_iter().find(|(ok, _)| !ok) {
@@ -229,12 +254,18 @@ impl NtpClientBuilder {
         let discipline =
             Discipline::new(self.panic_threshold).with_step_threshold(self.step_threshold);
         // Only a supplied clock can be stepped; the steady clock cannot.
-        let tracker = Tracker::new(discipline, supplied);
+        let mut tracker = Tracker::new(discipline, supplied);
+        if let Some(config) = self.watchdog {
+            tracker = tracker.with_watchdog(config);
+        }
         let shared = Arc::new(Shared::new(engine, tracker, true_time, corrected));
         let mut tasks: Vec<_> = (0..self.servers.len())
             .map(|index| runtime.spawn(poll_source(Arc::clone(&shared), index)))
             .collect();
         tasks.push(runtime.spawn(watch_status(Arc::clone(&shared))));
+        if let Some(every) = shared.watchdog_heartbeat() {
+            tasks.push(runtime.spawn(heartbeat(Arc::clone(&shared), every)));
+        }
         Ok(NtpClient { shared, tasks })
     }
 }
@@ -262,6 +293,13 @@ mod tests {
                     .server("a")
                     .health_limit(Duration::from_secs(1), 2.0),
                 BuildError::Invalid("health share must be in (0, 1]"),
+            ),
+            (
+                NtpClient::builder().server("a").watchdog(WatchdogConfig {
+                    heartbeat: Duration::ZERO,
+                    ..WatchdogConfig::default()
+                }),
+                BuildError::Invalid("watchdog heartbeat must be positive"),
             ),
         ];
         for (builder, expected) in cases {

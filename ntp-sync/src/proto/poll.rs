@@ -57,6 +57,8 @@ pub struct PollSchedule {
     burst_left: u8,
     failures: u32,
     rate_exponent: u32,
+    /// Poll at once rather than after the interval: set after a disruption.
+    due_now: bool,
 }
 
 impl PollSchedule {
@@ -66,7 +68,22 @@ impl PollSchedule {
             burst_left: config.burst_count,
             failures: 0,
             rate_exponent: 0,
+            due_now: false,
         }
+    }
+
+    /// Starts over after a disruption: poll at once, then a new burst, as when the source was
+    /// first used, failures forgotten. A `RATE` kiss still holds: such a source waits out its
+    /// floor rather than being polled at once.
+    pub fn restart(&mut self, config: &PollConfig) {
+        self.burst_left = config.burst_count;
+        self.failures = 0;
+        self.due_now = true;
+    }
+
+    /// Records that a poll began.
+    pub fn began(&mut self) {
+        self.due_now = false;
     }
 
     /// Records a poll that got a usable response.
@@ -89,6 +106,9 @@ impl PollSchedule {
 
     /// How long to wait before the next poll.
     pub fn interval(&self, config: &PollConfig) -> Duration {
+        if self.due_now && self.rate_exponent == 0 {
+            return Duration::ZERO;
+        }
         if self.burst_left > 0 && self.rate_exponent == 0 {
             return config.burst_interval;
         }
@@ -117,6 +137,21 @@ mod tests {
             schedule.succeeded();
         }
         assert_eq!(schedule.interval(&config()), Duration::from_secs(64));
+    }
+
+    #[test]
+    fn a_restart_polls_at_once_then_bursts_again_unless_rate_limited() {
+        let mut schedule = PollSchedule::new(&config());
+        for _ in 0..8 {
+            schedule.failed();
+        }
+        schedule.restart(&config());
+        assert_eq!(schedule.interval(&config()), Duration::ZERO);
+        schedule.began();
+        assert_eq!(schedule.interval(&config()), Duration::from_secs(2));
+        schedule.rate_limited();
+        schedule.restart(&config());
+        assert_eq!(schedule.interval(&config()).as_secs(), 128);
     }
 
     #[test]

@@ -1,12 +1,25 @@
-//! What the client does after every poll, without I/O: notice a stepped local clock, select
-//! among the sources, feed the discipline once per new sample, and decide the estimate to
-//! publish. The tokio client and the simulation both drive this one [`Tracker`], passing in
-//! the clock readings they took.
+//! What the client does after every poll, without I/O: notice a disruption (a stepped local
+//! clock, or what the [watchdog](crate::proto::watchdog) sees), select among the sources,
+//! feed the discipline once per new sample, and decide the estimate to publish. The tokio
+//! client and the simulation both drive this one [`Tracker`], passing in the clock readings
+//! they took.
+//!
+//! A disruption that breaks the link between the local clock and the estimate (a suspend, a
+//! pause, a step of the local clock) withdraws the estimate, drops every sample, abandons the
+//! polls in flight and polls every source at once: samples from before the gap are never
+//! combined with samples after it. The estimate stays withdrawn, and the status
+//! [`Disrupted`](crate::Status::Disrupted), until the sources agree again on samples taken
+//! after the gap. A step of the system clock alone is reported but changes nothing for a
+//! local clock it did not move; the local clock's own step detector, which runs in the same
+//! refresh, decides whether it moved.
+
+use std::time::Duration;
 
 use crate::proto::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
 use crate::proto::engine::{Engine, Evaluation, Outcome};
 use crate::proto::estimate::Estimate;
 use crate::proto::step::StepDetector;
+use crate::proto::watchdog::{Disruption, DisruptionKind, HostClocks, Watchdog, WatchdogConfig};
 
 /// The clock readings of one refresh, taken together.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -16,6 +29,8 @@ pub struct Readings {
     /// A monotonic clock (any origin) to check the local clock against; ignored unless the
     /// tracker watches for steps.
     pub monotonic_nanos: i64,
+    /// The host's clocks for the watchdog; ignored without one.
+    pub host: Option<HostClocks>,
 }
 
 /// What one refresh decided.
@@ -25,6 +40,12 @@ pub struct Update {
     pub evaluation: Evaluation,
     /// The local clock was seen stepping: every sample was dropped and the estimate withdrawn.
     pub stepped: bool,
+    /// A disruption seen at this refresh.
+    pub detected: Option<Disruption>,
+    /// The disruption the estimate is withdrawn for, until the sources agree again on
+    /// samples taken after it; publish [`Status::Disrupted`](crate::Status::Disrupted) while
+    /// it is set.
+    pub disruption: Option<Disruption>,
     /// What the discipline did with a new estimate, if one came.
     pub action: Option<Result<DisciplineAction, DisciplineError>>,
     /// The estimate to publish (`None`: withdrawn, or none yet).
@@ -38,6 +59,8 @@ pub struct Update {
 pub struct Tracker {
     discipline: Discipline,
     steps: Option<StepDetector>,
+    watchdog: Option<Watchdog>,
+    disruption: Option<Disruption>,
     published: Option<Estimate>,
     applied_sample_nanos: i64,
     refused: Option<DisciplineError>,
@@ -51,10 +74,23 @@ impl Tracker {
         Self {
             discipline,
             steps: watch_steps.then(StepDetector::default),
+            watchdog: None,
+            disruption: None,
             published: None,
             applied_sample_nanos: i64::MIN,
             refused: None,
         }
+    }
+
+    /// The same tracker with a disruption [`Watchdog`] over the host clocks it is given.
+    pub fn with_watchdog(mut self, config: WatchdogConfig) -> Self {
+        self.watchdog = Some(Watchdog::new(config));
+        self
+    }
+
+    /// The watchdog's settings, if it has one.
+    pub fn watchdog(&self) -> Option<&WatchdogConfig> {
+        self.watchdog.as_ref().map(Watchdog::config)
     }
 
     /// The estimate in force.
@@ -62,33 +98,81 @@ impl Tracker {
         self.published
     }
 
+    /// The disruption the estimate is withdrawn for, if it is.
+    pub fn disruption(&self) -> Option<Disruption> {
+        self.disruption
+    }
+
     /// Set while the discipline refuses the estimate (beyond the panic threshold).
     pub fn refused(&self) -> Option<DisciplineError> {
         self.refused
     }
 
-    /// Re-evaluates `engine` at `readings` and decides what to publish.
+    /// A heartbeat of the watchdog at `readings`, the next one meant `sleep` later: `None`
+    /// when it saw nothing (nothing else is done), otherwise the refresh that follows.
+    pub fn heartbeat(
+        &mut self,
+        engine: &mut Engine,
+        readings: Readings,
+        sleep: Duration,
+    ) -> Option<Update> {
+        let watchdog = self.watchdog.as_mut()?;
+        let seen = watchdog.heartbeat(readings.host?, sleep)?;
+        Some(self.update(engine, readings, Some(seen)))
+    }
+
+    /// Re-evaluates `engine` at `readings` and decides what to publish; the watchdog checks
+    /// the host clocks first, so a sample taken across a gap is dropped before it is used.
     pub fn refresh(&mut self, engine: &mut Engine, readings: Readings) -> Update {
+        let seen = match (self.watchdog.as_mut(), readings.host) {
+            (Some(watchdog), Some(host)) => watchdog.check_between(host),
+            _ => None,
+        };
+        self.update(engine, readings, seen)
+    }
+
+    fn update(
+        &mut self,
+        engine: &mut Engine,
+        readings: Readings,
+        seen: Option<Disruption>,
+    ) -> Update {
         let now = readings.local_nanos;
-        let stepped = self
+        let step = self
             .steps
             .as_mut()
-            .is_some_and(|steps| steps.stepped(now, readings.monotonic_nanos));
-        if stepped {
-            // Samples and estimate measured a clock that no longer reads as it did.
-            engine.forget_samples();
+            .and_then(|steps| steps.step(now, readings.monotonic_nanos, 0));
+        let local_step = step.map(|gap_nanos| Disruption {
+            kind: DisruptionKind::LocalClockStep,
+            gap_nanos,
+        });
+        // The one that breaks the estimate, if either does.
+        let detected = match seen {
+            Some(d) if d.kind.invalidates_estimate() => Some(d),
+            _ => local_step.or(seen),
+        };
+        if let Some(disruption) = detected.filter(|d| d.kind.invalidates_estimate()) {
+            // Samples and estimate measured a clock across a gap it may not have counted.
+            engine.resynchronise();
             self.published = None;
             self.discipline.clock_stepped();
+            self.disruption = Some(disruption);
         }
         let evaluation = engine.evaluate(now);
         let action = match evaluation.outcome {
-            Outcome::Agreed(estimate) => self.discipline(estimate),
+            Outcome::Agreed(estimate) => {
+                // Every sample before the gap is gone: this agreement is on samples after it.
+                self.disruption = None;
+                self.discipline(estimate)
+            }
             _ => None,
         };
         self.published = evaluation.next_published(self.published);
         Update {
             evaluation,
-            stepped,
+            stepped: step.is_some(),
+            detected,
+            disruption: self.disruption,
             action,
             published: self.published,
             correction: self.discipline.correction(),
@@ -149,6 +233,7 @@ mod tests {
         Readings {
             local_nanos: local,
             monotonic_nanos: monotonic,
+            host: None,
         }
     }
 
@@ -178,16 +263,112 @@ mod tests {
         let update = tracker.refresh(&mut engine, at(later, 10 * SECOND));
         assert!(update.stepped);
         assert_eq!(update.published, None);
+        let disruption = update.disruption.unwrap();
+        assert_eq!(update.detected, Some(disruption));
+        assert_eq!(disruption.kind, DisruptionKind::LocalClockStep);
+        assert_eq!(disruption.gap_nanos, 5 * SECOND);
+        assert_eq!(engine.next_poll_in(0), Some(Duration::ZERO));
         assert_eq!(engine.evaluate(later).estimate(), None);
         // The next answer measures the stepped clock: the correction steps with it.
         answered(&mut engine, later + SECOND, -5 * SECOND);
         let update = tracker.refresh(&mut engine, at(later + SECOND, 11 * SECOND));
         assert!(!update.stepped);
+        assert_eq!(update.disruption, None);
         assert!(matches!(
             update.action,
             Some(Ok(DisciplineAction::Stepped { .. }))
         ));
         assert_eq!(update.correction.unwrap().at(later + SECOND), -5 * SECOND);
+    }
+
+    /// Readings of a host whose clocks all read `local` (realtime moved by `realtime_step`)
+    /// and whose boot clock is `asleep` ahead of its monotonic one.
+    fn host(local: i64, asleep: i64, realtime_step: i64) -> Readings {
+        Readings {
+            local_nanos: local,
+            monotonic_nanos: local,
+            host: Some(HostClocks {
+                boottime_nanos: local + asleep,
+                monotonic_nanos: local,
+                monotonic_raw_nanos: local,
+                realtime_nanos: local + asleep + realtime_step,
+                spread_nanos: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_pause_withdraws_the_estimate_until_samples_after_it_agree() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_watchdog(WatchdogConfig::default());
+        let beat = Duration::from_millis(500);
+        answered(&mut engine, NOW, 0);
+        assert_eq!(tracker.heartbeat(&mut engine, host(NOW, 0, 0), beat), None);
+        assert!(tracker
+            .refresh(&mut engine, host(NOW, 0, 0))
+            .published
+            .is_some());
+        // Stopped for 3 s in the middle of a heartbeat; the poll in flight straddles the gap.
+        let request = engine.begin_poll(0, 77);
+        let later = NOW + 3_500_000_000;
+        let update = tracker
+            .heartbeat(&mut engine, host(later, 0, 0), beat)
+            .unwrap();
+        let disruption = update.disruption.unwrap();
+        assert_eq!(disruption.kind, DisruptionKind::Pause);
+        assert_eq!(update.detected, Some(disruption));
+        assert_eq!((update.published, tracker.published()), (None, None));
+        assert_eq!(engine.next_poll_in(0), Some(Duration::ZERO));
+        // The straddling answer is refused; until a new one comes, the client stays disrupted.
+        let response = answer(&request, later, later, &ServerParams::default()).unwrap();
+        let times = LocalTimes {
+            sent_nanos: NOW,
+            received_nanos: later,
+        };
+        let address = SocketAddr::from(([127, 0, 0, 1], 123));
+        assert!(engine.on_response(0, &response, address, times).is_err());
+        let update = tracker.refresh(&mut engine, host(later + SECOND, 0, 0));
+        assert_eq!(
+            (update.detected, update.disruption),
+            (None, Some(disruption))
+        );
+        answered(&mut engine, later + 2 * SECOND, 0);
+        let update = tracker.refresh(&mut engine, host(later + 2 * SECOND, 0, 0));
+        assert_eq!(update.disruption, None);
+        assert_eq!(tracker.disruption(), None);
+        assert!(update.published.is_some());
+    }
+
+    #[test]
+    fn a_suspend_is_seen_by_a_refresh_before_the_heartbeat() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_watchdog(WatchdogConfig::default());
+        answered(&mut engine, NOW, 0);
+        tracker.heartbeat(&mut engine, host(NOW, 0, 0), Duration::from_millis(500));
+        tracker.refresh(&mut engine, host(NOW, 0, 0));
+        // Asleep 60 s; the poller runs first after the resume.
+        let update = tracker.refresh(&mut engine, host(NOW + 100_000_000, 60 * SECOND, 0));
+        let disruption = update.disruption.unwrap();
+        assert_eq!(
+            (disruption.kind, disruption.gap_nanos),
+            (DisruptionKind::Suspend, 60 * SECOND)
+        );
+        assert_eq!(update.published, None);
+        assert_eq!(engine.evaluate(NOW).estimate(), None);
+    }
+
+    #[test]
+    fn a_system_clock_step_is_reported_but_leaves_a_steady_clock_estimate_alone() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_watchdog(WatchdogConfig::default());
+        answered(&mut engine, NOW, 0);
+        tracker.refresh(&mut engine, host(NOW, 0, 0));
+        let update = tracker.refresh(&mut engine, host(NOW + SECOND, 0, -2 * SECOND));
+        let detected = update.detected.unwrap();
+        assert_eq!(detected.kind, DisruptionKind::SystemClockStep);
+        assert_eq!(update.disruption, None);
+        assert!(update.published.is_some());
+        assert!(engine.evaluate(NOW + SECOND).estimate().is_some());
     }
 
     #[test]

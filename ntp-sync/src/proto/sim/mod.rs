@@ -35,7 +35,7 @@ use crate::proto::answer::answer;
 use crate::proto::bound::{Health, PublishedBound, ReadPolicy};
 use crate::proto::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
 use crate::proto::engine::Engine;
-use crate::proto::estimate::{Estimate, Status};
+use crate::proto::estimate::Estimate;
 use crate::proto::published_correction::PublishedCorrection;
 use crate::proto::sample::LocalTimes;
 use crate::proto::source::PollFailure;
@@ -261,6 +261,7 @@ impl Simulation {
         let readings = Readings {
             local_nanos: self.local_at(self.now),
             monotonic_nanos: self.scenario.oscillator_at(self.now),
+            host: None,
         };
         let update = self.tracker.refresh(&mut self.engine, readings);
         self.report.steps_noticed += u64::from(update.stepped);
@@ -268,7 +269,10 @@ impl Simulation {
             self.corrected.publish(correction);
         }
         self.bound.set_refused(self.tracker.refused());
-        self.bound.publish(update.published);
+        match update.disruption {
+            Some(disruption) => self.bound.publish_disrupted(disruption.kind),
+            None => self.bound.publish(update.published),
+        }
     }
 
     /// Reads everything a caller may read at true time `at` and counts the lies.
@@ -279,7 +283,7 @@ impl Simulation {
         let reading = self.corrected.reading_at(local);
         let health = self.bound.health_at(local, Some(reading));
         let mut lied = false;
-        if interval.status != Status::Unsynchronised {
+        if interval.status.bounds_true_time() {
             self.report.bounded_checks += 1;
             let radius = i64::try_from(interval.radius().as_nanos()).unwrap_or(i64::MAX);
             self.report.max_radius_nanos = self.report.max_radius_nanos.max(radius);

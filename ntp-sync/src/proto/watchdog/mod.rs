@@ -106,6 +106,29 @@ impl DisruptionKind {
     }
 }
 
+impl DisruptionKind {
+    const ALL: [Self; 4] = [
+        Self::Suspend,
+        Self::Pause,
+        Self::SystemClockStep,
+        Self::LocalClockStep,
+    ];
+
+    /// A non-zero word for a lock-free cell.
+    pub(crate) fn code(self) -> u64 {
+        Self::ALL
+            .iter()
+            .position(|k| *k == self)
+            .map_or(0, |i| i as u64 + 1)
+    }
+
+    /// The kind [`code`](Self::code) gave; `None` for 0.
+    pub(crate) fn from_code(code: u64) -> Option<Self> {
+        let index = usize::try_from(code).ok()?.checked_sub(1)?;
+        Self::ALL.get(index).copied()
+    }
+}
+
 impl std::fmt::Display for DisruptionKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
