@@ -15,6 +15,7 @@ use crate::proto::discipline::{
     Discipline, DEFAULT_PANIC_THRESHOLD, DEFAULT_STEP_THRESHOLD, MAX_RATE_PPB,
 };
 use crate::proto::engine::{Engine, EngineConfig};
+use crate::proto::poll::MAX_POLL_LIMIT;
 use crate::proto::tracking::Tracker;
 use crate::proto::watchdog::WatchdogConfig;
 use crate::steady_clock::SteadyClock;
@@ -201,6 +202,10 @@ impl NtpClientBuilder {
             (
                 poll.max_interval >= poll.min_interval,
                 BuildError::Invalid("max poll below min poll"),
+            ),
+            (
+                poll.max_interval <= MAX_POLL_LIMIT,
+                BuildError::Invalid("max poll above RFC 5905's MAXPOLL (2^17 s)"),
             ),
             (
                 !poll.timeout.is_zero(),

@@ -12,6 +12,8 @@ pub const DEFAULT_MIN_POLL: Duration = Duration::from_secs(64);
 pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(1024);
 /// The least poll interval RFC 5905 allows towards servers you do not run.
 pub const MIN_PUBLIC_POLL: Duration = Duration::from_secs(16);
+/// The longest poll interval allowed: RFC 5905's MAXPOLL (2^17 s, about 36 hours; §7.3).
+pub const MAX_POLL_LIMIT: Duration = Duration::from_secs(1 << 17);
 /// The default number of polls in the initial burst.
 pub const DEFAULT_BURST_COUNT: u8 = 4;
 /// The default spacing of the initial burst, as chrony's `iburst`.
