@@ -164,8 +164,9 @@ impl NtpClientBuilder {
     /// clock built over (default: the [`SteadyClock`], which no daemon steps or slews).
     ///
     /// The bound assumes this clock runs within the drift bound of true time and is never
-    /// stepped: a step is noticed at the next poll (samples dropped, estimate withdrawn, the
-    /// correction stepped), but reads in between are off by the step. A coarse or cached
+    /// stepped: a step is noticed at the next poll, or at the watchdog's next heartbeat when
+    /// the system clock was stepped (samples dropped, status disrupted, the correction
+    /// stepped), but reads in between are off by the step. A coarse or cached
     /// clock's [resolution](PhysicalClock::resolution) is counted, but only as long as the
     /// kernel or its refresher keeps to it: a late tick on a loaded machine is not, so prefer
     /// a precise clock. Tests pass a `ManualClock` or a [`TokioClock`](crate::TokioClock).
