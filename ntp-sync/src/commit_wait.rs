@@ -9,14 +9,14 @@ use std::time::Duration;
 use hlc_core::Timestamp;
 
 use crate::proto::bound::TimeInterval;
-use crate::proto::estimate::Status;
 use crate::true_time::TrueTime;
 
 /// Why commit wait could not finish.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CommitWaitError {
-    /// There is no bound on true time, so no wait would be long enough to be sure.
+    /// There is no bound on true time (unsynchronised or disrupted), so no wait would be long
+    /// enough to be sure.
     #[error("cannot commit-wait for {ts}: true time is unbounded (unsynchronised)")]
     Unsynchronised {
         /// The timestamp waited for.
@@ -36,7 +36,7 @@ impl TrueTime {
     pub async fn commit_wait(&self, ts: Timestamp) -> Result<TimeInterval, CommitWaitError> {
         loop {
             let interval = self.now_interval();
-            if interval.status == Status::Unsynchronised {
+            if !interval.status.bounds_true_time() {
                 return Err(CommitWaitError::Unsynchronised { ts });
             }
             let earliest = interval.earliest.physical_micros();

@@ -45,10 +45,28 @@
 //! 3. **Nobody steps the local clock.** The steady clock cannot be stepped: an administrator
 //!    or a host daemon's `makestep` moves the system clock, not it. A clock handed to
 //!    [`NtpClientBuilder::clock`] in its place must not be stepped either; if it is, the
-//!    next poll notices (it disagrees with the monotonic clock), drops every sample and
-//!    withdraws the estimate, but reads in between are off by the step.
-//! 4. **The machine does not suspend.** No monotonic clock counts a suspend: after a resume
-//!    the estimate is behind true time by the time asleep until the next poll replaces it.
+//!    next poll notices (it disagrees with the monotonic clock), or the watchdog's next
+//!    heartbeat when the system clock was stepped, and the status turns
+//!    [`Disrupted`](Status::Disrupted) until the client has resynchronised; reads in
+//!    between are off by the step.
+//! 4. **A suspend or a pause is seen by the [watchdog](proto::watchdog)**, on by default
+//!    ([`NtpClientBuilder::watchdog`]). The steady clock stops while the machine is
+//!    suspended, and what it does while a virtual machine is paused or migrated is up to the
+//!    hypervisor: an estimate kept on it cannot be trusted across such a gap. The watchdog
+//!    reads `CLOCK_BOOTTIME`, `CLOCK_MONOTONIC`, `CLOCK_MONOTONIC_RAW` and `CLOCK_REALTIME` on
+//!    a heartbeat ([`DEFAULT_HEARTBEAT`](proto::watchdog::DEFAULT_HEARTBEAT)) and before
+//!    every use of a new sample; a suspend (boot time outrunning monotonic time), a heartbeat
+//!    later than [`DEFAULT_PAUSE_THRESHOLD`](proto::watchdog::DEFAULT_PAUSE_THRESHOLD) beyond
+//!    its sleep, or a step of the local clock makes the status
+//!    [`Disrupted`](Status::Disrupted) at once, drops every sample (those from before the gap
+//!    are never combined with those after it, and the poll in flight is abandoned) and polls
+//!    every server at once. What it cannot see: a pause shorter than the threshold (reads
+//!    during it are off by at most the drift over it, if the hypervisor let the clock run, or
+//!    by the pause, if it stopped the clock), reads by other threads in the instant between
+//!    the resume and the watchdog's next check, and a pause during which every clock the
+//!    guest can read stood still. A step of the system clock alone is reported
+//!    ([`Snapshot::last_disruption`], a `tracing` warning) and changes nothing for the steady
+//!    clock, which it does not move.
 //!
 //! Network paths may be as asymmetric as they like: each sample's radius includes half the
 //! round-trip delay, which bounds any split of it. Selection keeps every point covered by a
@@ -58,6 +76,26 @@
 //! [`Unsynchronised`](Status::Unsynchronised) and the interval unbounded, never a guess.
 //! Without a fresh sample for [`StatusPolicy::free_running_after`] the status turns
 //! free-running; after [`StatusPolicy::void_after`] the estimate is withdrawn.
+//!
+//! # What each status means for a caller deciding whether to serve
+//!
+//! - [`Synchronised`](Status::Synchronised): the interval holds under the assumptions and
+//!   is fresh. Serve; for an HLC, serve while [`NtpClient::health`] is healthy (the radius
+//!   and the corrected clock's distance within the share of max offset).
+//! - [`FreeRunning`](Status::FreeRunning): no fresh sample for a while (servers silent or
+//!   unreachable); the interval still holds, widening at the drift bound. Serve while the
+//!   health stays healthy, and alert: it will not stay so.
+//! - [`Unsynchronised`](Status::Unsynchronised): no estimate (none yet, no majority, or it
+//!   went void). The interval is unbounded and the health unhealthy: do not serve anything
+//!   that needs the bound (stamps checked against max offset, commit wait); commit wait
+//!   returns an error.
+//! - [`Disrupted`](Status::Disrupted): a suspend, a pause or a local clock step broke the
+//!   link between the local clock and the estimate. The interval is unbounded and the health
+//!   [`Health::Disrupted`]: stop serving as for unsynchronised; the corrected clock may be
+//!   off by the whole gap. It lasts until the servers agree again on samples taken after the
+//!   gap, normally one round trip, since every server is polled at once.
+//!
+//! In short: serve when [`Health::is_healthy`]; [`TimeInterval::status`] says why not.
 //!
 //! # Choosing servers
 //!
@@ -121,15 +159,17 @@
 //! Two parts. [`proto`] is the protocol without I/O, time always an input: the NTP codec,
 //! the checks of RFC 5905, samples, the clock filter, the poll schedule, selection, the
 //! engine over them, the discipline, the [tracker](proto::tracking) that runs after every
-//! poll, the responder's answer and fault model, and a [simulation](proto::sim) in virtual
-//! time. The crate root is the shell around it: the clocks it reads ([`SteadyClock`],
+//! poll, the disruption [watchdog](proto::watchdog), the responder's answer and fault model,
+//! and a [simulation](proto::sim) in virtual time. The crate root is the shell around it: the clocks it reads ([`SteadyClock`],
 //! [`TokioClock`]), the lock-free read side ([`TrueTime`], [`CorrectedClock`]) and, with the
 //! `tokio` feature (on by default), [`NtpClient`], [`Responder`], [`query`] and commit wait.
 //!
 //! The `ntp-sync` program (feature `cli`): `query [--samples N] [--timeout MS] [--json]
 //! [--kernel] SERVER...` (servers optional with `--kernel`; exit 0 with an estimate, 2
 //! without, 1 on usage errors), `serve --listen ADDR [--offset SECONDS] [--stratum N]
-//! [--fault KIND]` and `watch [--kernel] SERVER...`.
+//! [--fault KIND]` and `watch [--json] [--min-poll SECONDS] [--max-poll SECONDS] [--kernel]
+//! SERVER...` (the estimate after each poll and a line for every status change and
+//! disruption; with `--json`, one object a line).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod proto;
@@ -139,6 +179,8 @@ mod client;
 #[cfg(feature = "tokio")]
 mod commit_wait;
 mod corrected;
+#[cfg(feature = "tokio")]
+mod host_clocks;
 pub mod kernel;
 #[cfg(feature = "tokio")]
 mod lock;
@@ -163,6 +205,7 @@ pub use proto::engine::EngineConfig;
 pub use proto::estimate::{Status, StatusPolicy};
 pub use proto::fault::{Behaviour, Fault, FaultParseError};
 pub use proto::poll::PollConfig;
+pub use proto::watchdog::{Disruption, DisruptionKind, WatchdogConfig};
 pub use steady_clock::SteadyClock;
 pub use true_time::TrueTime;
 

@@ -17,7 +17,9 @@ use rustix::time::{clock_gettime, ClockId, Timespec};
 /// true however the system clock is moved. Every `SteadyClock` in a process shares one shift,
 /// taken from the system clock at the first read: they all read the same time.
 ///
-/// It does not count time the machine spends suspended (neither does any monotonic clock).
+/// It does not count time the machine spends suspended (neither does `CLOCK_MONOTONIC`):
+/// the client's [watchdog](crate::proto::watchdog) notices a suspend and withdraws the
+/// estimate until it has resynchronised.
 ///
 /// ```
 /// use hlc_core::{PhysicalClock, SystemClock};

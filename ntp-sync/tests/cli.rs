@@ -220,11 +220,22 @@ async fn usage_errors_exit_1_without_a_panic() {
             &["serve"],
             &["serve", "--listen", "127.0.0.1:0", "--fault", "loud"],
             &["frobnicate"],
+            &["watch", "--min-poll", "0", "127.0.0.1"],
+            &["watch", "--max-poll", "999999", "127.0.0.1"],
         ] {
             let output = run(args).await;
             assert_eq!(output.status.code(), Some(1), "{args:?}: {output:?}");
             assert_no_panic(&output);
         }
+        // Flags that disagree with each other: clap's usage error, naming both.
+        let output = run(&["watch", "--min-poll", "64", "--max-poll", "16", "127.0.0.1"]).await;
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--min-poll (64 s) must not be above --max-poll (16 s)")
+                && stderr.contains("Usage: ntp-sync watch"),
+            "{stderr}"
+        );
         assert_eq!(run(&["--help"]).await.status.code(), Some(0));
     })
     .await;
@@ -298,6 +309,12 @@ struct Running {
     _child: Killed,
     stdout: UnboundedReceiver<String>,
     stderr: UnboundedReceiver<String>,
+}
+
+impl Running {
+    fn pid(&self) -> rustix::process::Pid {
+        rustix::process::Pid::from_child(&self._child.0)
+    }
 }
 
 /// Starts `ntp-sync` with `args`; it runs until dropped.
@@ -598,6 +615,49 @@ async fn watch_kernel_follows_the_kernel() {
         }
         // A second read follows the first.
         line_where(&mut watch.stdout, |l| l.contains("; kernel: ")).await;
+    })
+    .await;
+}
+
+/// The `status` of a `watch --json` line, and whether it reports a disruption of `kind`.
+fn json_status(line: &str) -> Option<(String, Option<String>)> {
+    let json: Value = serde_json::from_str(line).ok()?;
+    let status = json["status"].as_str()?.to_owned();
+    let kind = json["event"]["disruption"]["kind"]
+        .as_str()
+        .map(str::to_owned);
+    Some((status, kind))
+}
+
+#[tokio::test]
+async fn watch_reports_a_pause_and_resynchronises() {
+    bounded(async {
+        let mut server = spawn(&["serve", "--listen", "127.0.0.1:0"]);
+        let line = line_where(&mut server.stderr, |l| l.starts_with(SERVING)).await;
+        let address = line[SERVING.len()..].to_owned();
+        let mut watch = spawn(&["watch", "--json", "--min-poll", "16", &address]);
+        let synced = |l: &str| json_status(l).is_some_and(|(s, _)| s == "synchronised");
+        line_where(&mut watch.stdout, synced).await;
+        let pid = watch.pid();
+        rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+        // The one real sleep: the pause under test.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+        let disrupted = line_where(&mut watch.stdout, |l| {
+            json_status(l)
+                .is_some_and(|(s, kind)| s == "disrupted" && kind.as_deref() == Some("pause"))
+        })
+        .await;
+        let json: Value = serde_json::from_str(&disrupted).unwrap();
+        assert_eq!(json["interval"], Value::Null, "{disrupted}");
+        assert_eq!(json["event"]["status_to"], "disrupted", "{disrupted}");
+        // Paused 3 s within a 0.5 s heartbeat: at least 2.5 s late, well over the threshold.
+        let gap = json["disruption"]["gap_nanos"].as_i64().unwrap();
+        assert!(gap >= 2_000_000_000, "{disrupted}");
+        let again = line_where(&mut watch.stdout, synced).await;
+        let json: Value = serde_json::from_str(&again).unwrap();
+        assert_eq!(json["event"]["status_from"], "disrupted", "{again}");
+        assert!(json["interval"]["earliest"].is_string(), "{again}");
     })
     .await;
 }

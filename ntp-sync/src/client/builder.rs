@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use hlc_core::{PhysicalClock, DEFAULT_MAX_OFFSET};
 
-use super::poller::{poll_kernel, poll_source, watch_status};
+use super::poller::{heartbeat, poll_kernel, poll_source, watch_status};
 use super::state::Shared;
 use super::NtpClient;
 use crate::corrected::CorrectedClock;
@@ -17,7 +17,9 @@ use crate::proto::discipline::{
 };
 use crate::proto::engine::{Engine, EngineConfig};
 use crate::proto::kernel::DEFAULT_KERNEL_INTERVAL;
+use crate::proto::poll::MAX_POLL_LIMIT;
 use crate::proto::tracking::Tracker;
+use crate::proto::watchdog::WatchdogConfig;
 use crate::steady_clock::SteadyClock;
 use crate::true_time::TrueTime;
 
@@ -48,6 +50,8 @@ pub struct NtpClientBuilder {
     health_share: f64,
     sources: TimeSources,
     kernel_interval: Duration,
+    /// `None`: no watchdog.
+    watchdog: Option<WatchdogConfig>,
 }
 
 impl Default for NtpClientBuilder {
@@ -62,6 +66,7 @@ impl Default for NtpClientBuilder {
             health_share: DEFAULT_HEALTH_SHARE,
             sources: TimeSources::default(),
             kernel_interval: DEFAULT_KERNEL_INTERVAL,
+            watchdog: Some(WatchdogConfig::default()),
         }
     }
 }
@@ -165,8 +170,9 @@ impl NtpClientBuilder {
     /// clock built over (default: the [`SteadyClock`], which no daemon steps or slews).
     ///
     /// The bound assumes this clock runs within the drift bound of true time and is never
-    /// stepped: a step is noticed at the next poll (samples dropped, estimate withdrawn, the
-    /// correction stepped), but reads in between are off by the step. A coarse or cached
+    /// stepped: a step is noticed at the next poll, or at the watchdog's next heartbeat when
+    /// the system clock was stepped (samples dropped, status disrupted, the correction
+    /// stepped), but reads in between are off by the step. A coarse or cached
     /// clock's [resolution](PhysicalClock::resolution) is counted, but only as long as the
     /// kernel or its refresher keeps to it: a late tick on a loaded machine is not, so prefer
     /// a precise clock. Tests pass a `ManualClock` or a [`TokioClock`](crate::TokioClock).
@@ -202,6 +208,23 @@ impl NtpClientBuilder {
         self
     }
 
+    /// The disruption watchdog's heartbeat and thresholds (default
+    /// [`WatchdogConfig::default`]; see [`proto::watchdog`](crate::proto::watchdog)). On a
+    /// suspend, a pause or a step of the local clock the status turns
+    /// [`Disrupted`](crate::Status::Disrupted) and every server is polled at once.
+    pub fn watchdog(mut self, config: WatchdogConfig) -> Self {
+        self.watchdog = Some(config);
+        self
+    }
+
+    /// Runs no disruption watchdog: a suspend or a pause then goes unnoticed until the next
+    /// poll's estimate replaces the old one, and reads in between may be off by the gap. A
+    /// step of a [supplied clock](Self::clock) is still noticed at the next poll.
+    pub fn without_watchdog(mut self) -> Self {
+        self.watchdog = None;
+        self
+    }
+
     fn check(&self) -> Result<(), BuildError> {
         let poll = &self.config.poll;
         let network = self.sources.network();
@@ -224,6 +247,10 @@ impl NtpClientBuilder {
                 BuildError::Invalid("max poll below min poll"),
             ),
             (
+                poll.max_interval <= MAX_POLL_LIMIT,
+                BuildError::Invalid("max poll above RFC 5905's MAXPOLL (2^17 s)"),
+            ),
+            (
                 !poll.timeout.is_zero(),
                 BuildError::Invalid("timeout must be positive"),
             ),
@@ -238,6 +265,10 @@ impl NtpClientBuilder {
             (
                 self.health_share > 0.0 && self.health_share <= 1.0,
                 BuildError::Invalid("health share must be in (0, 1]"),
+            ),
+            (
+                self.watchdog.is_none_or(|w| !w.heartbeat.is_zero()),
+                BuildError::Invalid("watchdog heartbeat must be positive"),
             ),
         ];
         match checks.into_iter().find(|(ok, _)| !ok) {
@@ -271,7 +302,10 @@ impl NtpClientBuilder {
         let discipline =
             Discipline::new(self.panic_threshold).with_step_threshold(self.step_threshold);
         // Only a supplied clock can be stepped; the steady clock cannot.
-        let tracker = Tracker::new(discipline, supplied).with_sources(self.sources);
+        let mut tracker = Tracker::new(discipline, supplied).with_sources(self.sources);
+        if let Some(config) = self.watchdog {
+            tracker = tracker.with_watchdog(config);
+        }
         let shared = Arc::new(Shared::new(engine, tracker, true_time, corrected));
         let mut tasks: Vec<_> = (0..self.servers.len())
             .map(|index| runtime.spawn(poll_source(Arc::clone(&shared), index)))
@@ -281,6 +315,9 @@ impl NtpClientBuilder {
             tasks.push(runtime.spawn(poll_kernel(Arc::clone(&shared), interval)));
         }
         tasks.push(runtime.spawn(watch_status(Arc::clone(&shared))));
+        if let Some(every) = shared.watchdog_heartbeat() {
+            tasks.push(runtime.spawn(heartbeat(Arc::clone(&shared), every)));
+        }
         Ok(NtpClient { shared, tasks })
     }
 }
@@ -324,6 +361,13 @@ mod tests {
                     .time_sources(TimeSources::Kernel)
                     .kernel_interval(Duration::ZERO),
                 BuildError::Invalid("kernel interval must be positive"),
+            ),
+            (
+                NtpClient::builder().server("a").watchdog(WatchdogConfig {
+                    heartbeat: Duration::ZERO,
+                    ..WatchdogConfig::default()
+                }),
+                BuildError::Invalid("watchdog heartbeat must be positive"),
             ),
         ];
         for (builder, expected) in cases {

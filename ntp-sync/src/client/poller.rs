@@ -1,5 +1,6 @@
-//! The client's tasks: one per server, polling on the engine's schedule, and a watchdog that
-//! refreshes the status when it changes with time alone (free-running, then void).
+//! The client's tasks: one per server, polling on the engine's schedule (and at once after a
+//! disruption), one that refreshes the status when it changes with time alone
+//! (free-running, then void), and the disruption watchdog's heartbeat.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,14 +17,24 @@ use crate::proto::source::PollFailure;
 pub(crate) async fn poll_source(shared: Arc<Shared>, index: usize) {
     let mut socket: Option<UdpSocket> = None;
     let mut first = true;
+    let mut resync = shared.resync.subscribe();
     loop {
+        // Seen before the wait is read: a disruption after this wakes the sleep below.
+        resync.borrow_and_update();
         let wait = lock(&shared.engine).next_poll_in(index);
         let Some(wait) = wait else {
             tracing::warn!(target: "ntp_sync", index, "server refused us; no more polls");
             return;
         };
         if !first {
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                // The schedule says "now" after a disruption: read it again.
+                changed = resync.changed() => match changed {
+                    Ok(()) => continue,
+                    Err(_) => return,
+                },
+            }
         }
         first = false;
         poll(&shared, index, &mut socket).await;
@@ -106,6 +117,15 @@ pub(crate) async fn watch_status(shared: Arc<Shared>) {
             () = tokio::time::sleep(wait) => shared.refresh(false),
             changed = changes.changed() => if changed.is_err() { return },
         }
+    }
+}
+
+/// The disruption watchdog's heartbeat: reads the host clocks every `every` and, when they
+/// show a suspend, a pause or a step, has the client say so and resynchronise.
+pub(crate) async fn heartbeat(shared: Arc<Shared>, every: Duration) {
+    loop {
+        shared.heartbeat(every);
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -1,8 +1,10 @@
-//! What the client's tasks share, and the step after every poll: the [`Tracker`] decides,
-//! this publishes and tells the world (snapshot channel and tracing) what changed.
+//! What the client's tasks share, and the step after every poll and every watchdog heartbeat
+//! that saw a disruption: the [`Tracker`] decides, this publishes and tells the world
+//! (snapshot channel and tracing) what changed, and wakes the pollers after a disruption.
 
 use std::mem::discriminant;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hlc_core::PhysicalClock;
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::corrected::CorrectedClock;
+use crate::host_clocks::read_host_clocks;
 use crate::kernel::{KernelError, LocalRead};
 use crate::lock::lock;
 use crate::proto::combine::Conflict;
@@ -18,7 +21,8 @@ use crate::proto::engine::SourceReport;
 use crate::proto::engine::{Engine, Outcome, SourceState};
 use crate::proto::estimate::{Estimate, Status};
 use crate::proto::kernel::KernelView;
-use crate::proto::tracking::{Readings, Tracker};
+use crate::proto::tracking::{Readings, Tracker, Update};
+use crate::proto::watchdog::Disruption;
 use crate::readings::{duration_nanos, local_nanos};
 use crate::true_time::TrueTime;
 
@@ -37,6 +41,14 @@ pub struct Snapshot {
     pub status: Status,
     /// Set while the corrected clock refuses the estimate (beyond the panic threshold).
     pub refused: Option<DisciplineError>,
+    /// The disruption the estimate is withdrawn for, while the status is
+    /// [`Disrupted`](Status::Disrupted).
+    pub disruption: Option<Disruption>,
+    /// The latest disruption seen, of any kind (a step of the system clock included, which
+    /// does not disrupt an estimate on the steady clock).
+    pub last_disruption: Option<Disruption>,
+    /// Disruptions seen so far.
+    pub disruptions: u64,
     /// Polls completed so far, all sources together (reads of the kernel included).
     pub polls: u64,
     /// The kernel's view at its latest read, when the kernel is a source and could be read.
@@ -54,6 +66,9 @@ impl Snapshot {
             estimate: None,
             status: Status::Unsynchronised,
             refused: None,
+            disruption: None,
+            last_disruption: None,
+            disruptions: 0,
             polls: 0,
             kernel: None,
             conflict: None,
@@ -64,6 +79,8 @@ impl Snapshot {
 struct Published {
     tracker: Tracker,
     polls: u64,
+    last_disruption: Option<Disruption>,
+    disruptions: u64,
     last_status: Status,
     last_states: Vec<SourceState>,
     kernel: Option<KernelView>,
@@ -78,6 +95,8 @@ pub(crate) struct Shared {
     pub(crate) corrected: CorrectedClock,
     pub(crate) clock: Arc<dyn PhysicalClock>,
     pub(crate) snapshot: watch::Sender<Snapshot>,
+    /// Counts disruptions that withdrew the estimate; the pollers watch it to poll at once.
+    pub(crate) resync: watch::Sender<u64>,
     monotonic_origin: Instant,
 }
 
@@ -91,6 +110,8 @@ impl Shared {
         let published = Published {
             tracker,
             polls: 0,
+            last_disruption: None,
+            disruptions: 0,
             last_status: Status::Unsynchronised,
             last_states: Vec::new(),
             kernel: None,
@@ -104,6 +125,7 @@ impl Shared {
             true_time,
             corrected,
             snapshot: watch::Sender::new(Snapshot::initial()),
+            resync: watch::Sender::new(0),
             monotonic_origin: Instant::now(),
         }
     }
@@ -134,19 +156,51 @@ impl Shared {
         self.refresh(true);
     }
 
+    /// The watchdog's settings, if it runs.
+    pub(crate) fn watchdog_heartbeat(&self) -> Option<Duration> {
+        lock(&self.published)
+            .tracker
+            .watchdog()
+            .map(|c| c.heartbeat)
+    }
+
+    fn readings(&self, watchdog: bool) -> Readings {
+        Readings {
+            local_nanos: local_nanos(&*self.clock),
+            monotonic_nanos: duration_nanos(self.monotonic_origin.elapsed()),
+            host: watchdog.then(read_host_clocks),
+        }
+    }
+
     /// Re-evaluates after a poll (`polled`) or a timer, and publishes.
     pub(crate) fn refresh(&self, polled: bool) {
         let mut published = lock(&self.published);
-        let readings = Readings {
-            local_nanos: local_nanos(&*self.clock),
-            monotonic_nanos: duration_nanos(self.monotonic_origin.elapsed()),
-        };
+        let readings = self.readings(published.tracker.watchdog().is_some());
         let mut engine = lock(&self.engine);
         let update = published.tracker.refresh(&mut engine, readings);
         let sources = engine.describe(&update.evaluation, readings.local_nanos);
         drop(engine);
-        if update.stepped {
-            tracing::warn!(target: "ntp_sync", "local clock stepped; samples dropped, estimate withdrawn");
+        published.polls += u64::from(polled);
+        self.publish(&mut published, update, sources);
+    }
+
+    /// A heartbeat of the watchdog, the next one `sleep` later; publishes only when it saw a
+    /// disruption.
+    pub(crate) fn heartbeat(&self, sleep: Duration) {
+        let mut published = lock(&self.published);
+        let readings = self.readings(true);
+        let mut engine = lock(&self.engine);
+        let Some(update) = published.tracker.heartbeat(&mut engine, readings, sleep) else {
+            return;
+        };
+        let sources = engine.describe(&update.evaluation, readings.local_nanos);
+        drop(engine);
+        self.publish(&mut published, update, sources);
+    }
+
+    fn publish(&self, published: &mut Published, update: Update, sources: Vec<SourceReport>) {
+        if let Some(disruption) = update.detected {
+            self.disrupted(published, disruption);
         }
         match update.action {
             Some(Ok(action)) => {
@@ -162,21 +216,40 @@ impl Shared {
         }
         let refused = published.tracker.refused();
         self.true_time.set_refused(refused);
-        self.true_time.publish(update.published);
-        published.polls += u64::from(polled);
+        match update.disruption {
+            Some(disruption) => self.true_time.publish_disrupted(disruption.kind),
+            None => self.true_time.publish(update.published),
+        }
         let status = self.true_time.now_interval().status;
-        log_changes(&mut published, status, &sources);
-        log_conflict(&mut published, update.conflict.as_ref());
+        log_changes(published, status, &sources);
+        log_conflict(published, update.conflict.as_ref());
         self.snapshot.send_replace(Snapshot {
             sources,
             outcome: update.evaluation.outcome,
             estimate: update.published,
             status,
             refused,
+            disruption: update.disruption,
+            last_disruption: published.last_disruption,
+            disruptions: published.disruptions,
             polls: published.polls,
             kernel: published.kernel,
             conflict: update.conflict,
         });
+    }
+
+    /// Tells the world about a disruption, and wakes the pollers when it withdrew the
+    /// estimate.
+    fn disrupted(&self, published: &mut Published, disruption: Disruption) {
+        published.last_disruption = Some(disruption);
+        published.disruptions += 1;
+        let (kind, gap_seconds) = (disruption.kind, disruption.gap_nanos as f64 / 1e9);
+        if disruption.kind.invalidates_estimate() {
+            tracing::warn!(target: "ntp_sync", %kind, gap_seconds, "clock disrupted; samples dropped, estimate withdrawn, polling every server at once");
+            self.resync.send_modify(|count| *count += 1);
+        } else {
+            tracing::warn!(target: "ntp_sync", %kind, gap_seconds, "system clock stepped; the estimate, kept on another clock, still holds");
+        }
     }
 }
 

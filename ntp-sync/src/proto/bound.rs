@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::discipline::DisciplineError;
 use super::estimate::{Estimate, Status, StatusPolicy};
 use super::seqlock::SeqCell;
+use super::watchdog::DisruptionKind;
 
 /// True time at one instant: it lies in `[earliest, latest]`, unless `status` is
-/// [`Status::Unsynchronised`], in which case the interval is unbounded (`earliest` is the
-/// epoch and `latest` the largest timestamp) and says nothing.
+/// [`Status::Unsynchronised`] or [`Status::Disrupted`], in which case the interval is
+/// unbounded (`earliest` is the epoch and `latest` the largest timestamp) and says nothing.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct TimeInterval {
     /// True time is not before this (rounded down to the microsecond).
@@ -33,6 +34,14 @@ impl TimeInterval {
             earliest: Timestamp::from_physical_micros(0),
             latest: Timestamp::from_physical_micros(hlc_core::MAX_PHYSICAL_MICROS),
             status: Status::Unsynchronised,
+        }
+    }
+
+    /// The interval that says nothing because of a disruption.
+    pub fn disrupted() -> Self {
+        Self {
+            status: Status::Disrupted,
+            ..Self::unbounded()
         }
     }
 
@@ -71,6 +80,12 @@ pub enum Health {
     },
     /// No bound at all.
     Unsynchronised,
+    /// No bound since a disruption (a suspend, a pause, a step of the local clock): the
+    /// corrected clock may be off by the whole gap until the client has resynchronised.
+    Disrupted {
+        /// What happened.
+        kind: DisruptionKind,
+    },
     /// A bound, but too wide: two nodes each this far off could be twice as far apart.
     RadiusTooLarge {
         /// The current radius.
@@ -121,9 +136,11 @@ pub const DEFAULT_HEALTH_SHARE: f64 = 0.5;
 /// The estimate as published, and the arithmetic of reading it: lock-free, allocation-free.
 #[derive(Debug)]
 pub struct PublishedBound {
-    /// The read path, in microseconds: `[at, earliest_offset, latest_offset, newest_sample]`
-    /// with the offsets already rounded outwards; `at == 0` means no estimate.
-    bounds: SeqCell<4>,
+    /// The read path, in microseconds: `[at, earliest_offset, latest_offset, newest_sample,
+    /// disruption]` with the offsets already rounded outwards; `at == 0` means no estimate,
+    /// and a non-zero `disruption` (a [`DisruptionKind`]'s code) that there is none because
+    /// of a disruption.
+    bounds: SeqCell<5>,
     /// The estimate as published, in nanoseconds, for [`PublishedBound::estimate`].
     estimate: SeqCell<5>,
     /// How far a reading of the local clock may lag the time it stands for, in whole
@@ -147,7 +164,7 @@ impl PublishedBound {
     /// [`PhysicalClock::resolution`](hlc_core::PhysicalClock::resolution)).
     pub fn new(policy: ReadPolicy, resolution: Duration) -> Self {
         Self {
-            bounds: SeqCell::new([0; 4]),
+            bounds: SeqCell::new([0; 5]),
             estimate: SeqCell::new([0; 5]),
             resolution_micros: micros(resolution).max(1),
             drift_per_micro_q32: drift_q32(policy.drift_ppb),
@@ -158,10 +175,22 @@ impl PublishedBound {
         }
     }
 
+    /// Withdraws the estimate because of a disruption: the interval is unbounded with status
+    /// [`Status::Disrupted`] until the next [`publish`](Self::publish).
+    pub fn publish_disrupted(&self, kind: DisruptionKind) {
+        self.bounds.store([0, 0, 0, 0, kind.code()]);
+        self.estimate.store([0; 5]);
+    }
+
+    /// The disruption the estimate is withdrawn for, if it is.
+    pub fn disruption(&self) -> Option<DisruptionKind> {
+        DisruptionKind::from_code(self.bounds.load()[4])
+    }
+
     /// Publishes a new estimate, or withdraws it with `None`.
     pub fn publish(&self, estimate: Option<Estimate>) {
         let Some(e) = estimate else {
-            self.bounds.store([0; 4]);
+            self.bounds.store([0; 5]);
             self.estimate.store([0; 5]);
             return;
         };
@@ -177,7 +206,7 @@ impl PublishedBound {
         // The anchor rounds down, so the interval only ever grows with the rounding.
         let at = e.at_nanos.div_euclid(1_000).max(1);
         let newest = e.newest_sample_nanos.div_euclid(1_000);
-        let bounds = [at, low, high, newest];
+        let bounds = [at, low, high, newest, 0];
         self.bounds.store(bounds.map(|word| word as u64));
         let (at, offset, radius, newest) = (
             e.at_nanos,
@@ -222,7 +251,10 @@ impl PublishedBound {
     pub fn interval_at(&self, local_micros: u64) -> TimeInterval {
         let shared = self;
         let now = local_micros as i64;
-        let [at, low, high, newest] = shared.bounds.load().map(|word| word as i64);
+        let [at, low, high, newest, disruption] = shared.bounds.load().map(|word| word as i64);
+        if disruption != 0 {
+            return TimeInterval::disrupted();
+        }
         let freshness = now.saturating_sub(newest);
         if at == 0 || freshness >= shared.void_after_micros {
             return TimeInterval::unbounded();
@@ -250,13 +282,16 @@ impl PublishedBound {
     /// same local reading, when there is one to judge (without it, the interval's radius is
     /// judged alone).
     pub fn health_at(&self, local_micros: u64, corrected: Option<u64>) -> Health {
+        if let Some(kind) = self.disruption() {
+            return Health::Disrupted { kind };
+        }
         let refused = self.refused_nanos.load(Ordering::Relaxed);
         if refused != 0 {
             let offset = Duration::from_nanos(refused);
             return Health::CorrectionRefused { offset };
         }
         let interval = self.interval_at(local_micros);
-        if interval.status == Status::Unsynchronised {
+        if !interval.status.bounds_true_time() {
             return Health::Unsynchronised;
         }
         let radius = interval.radius();

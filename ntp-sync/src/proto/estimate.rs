@@ -19,6 +19,19 @@ pub enum Status {
     /// No fresh estimate for a while: the bound still holds under the drift assumption, but it
     /// keeps widening until the void-after limit.
     FreeRunning,
+    /// A suspend, a pause of the process or its virtual machine, or a step of the local
+    /// clock broke the link between the local clock and the estimate (see
+    /// [`proto::watchdog`](crate::proto::watchdog)). The interval is unbounded, as when
+    /// unsynchronised, until an estimate from samples taken after the disruption exists;
+    /// the client polls every server at once to get one.
+    Disrupted,
+}
+
+impl Status {
+    /// Whether an interval with this status bounds true time: synchronised or free-running.
+    pub fn bounds_true_time(self) -> bool {
+        matches!(self, Self::Synchronised | Self::FreeRunning)
+    }
 }
 
 impl std::fmt::Display for Status {
@@ -27,6 +40,7 @@ impl std::fmt::Display for Status {
             Self::Unsynchronised => "unsynchronised",
             Self::Synchronised => "synchronised",
             Self::FreeRunning => "free-running",
+            Self::Disrupted => "disrupted",
         })
     }
 }
@@ -164,6 +178,9 @@ mod tests {
         assert_eq!(e.status_at(4_599 * SECOND, &policy), Status::FreeRunning);
         assert_eq!(e.status_at(4_600 * SECOND, &policy), Status::Unsynchronised);
         assert_eq!(Status::FreeRunning.to_string(), "free-running");
+        assert_eq!(Status::Disrupted.to_string(), "disrupted");
+        assert!(Status::FreeRunning.bounds_true_time());
+        assert!(!Status::Disrupted.bounds_true_time());
         let recomputed = Estimate {
             at_nanos: 1_300 * SECOND,
             ..e

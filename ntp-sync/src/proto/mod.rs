@@ -13,8 +13,9 @@
 //!   reach register, kiss-o'-death included.
 //! - [`select`] and [`engine`]: selection among the servers, and the estimate it agrees on.
 //! - [`estimate`]: the estimate and how it ages; [`step`]: noticing a stepped local clock.
-//! - [`discipline`]: the corrected clock's correction; [`tracking`]: what runs after every
-//!   poll, step detection and discipline included.
+//! - [`discipline`]: the corrected clock's correction; [`watchdog`]: suspends, pauses and
+//!   system clock steps from readings of the host's clocks; [`tracking`]: what runs after
+//!   every poll and heartbeat, step detection, disruptions and discipline included.
 //! - [`bound`] and [`published_correction`]: the estimate and the correction as published to
 //!   readers, and what they say at a given reading of the local clock.
 //! - [`kernel`] and [`combine`]: the host kernel's own bound, from the figures a read of
@@ -44,3 +45,4 @@ pub mod step;
 pub mod timestamp;
 pub mod tracking;
 pub mod validate;
+pub mod watchdog;

@@ -12,6 +12,8 @@ pub const DEFAULT_MIN_POLL: Duration = Duration::from_secs(64);
 pub const DEFAULT_MAX_POLL: Duration = Duration::from_secs(1024);
 /// The least poll interval RFC 5905 allows towards servers you do not run.
 pub const MIN_PUBLIC_POLL: Duration = Duration::from_secs(16);
+/// The longest poll interval allowed: RFC 5905's MAXPOLL (2^17 s, about 36 hours; §7.3).
+pub const MAX_POLL_LIMIT: Duration = Duration::from_secs(1 << 17);
 /// The default number of polls in the initial burst.
 pub const DEFAULT_BURST_COUNT: u8 = 4;
 /// The default spacing of the initial burst, as chrony's `iburst`.
@@ -57,6 +59,8 @@ pub struct PollSchedule {
     burst_left: u8,
     failures: u32,
     rate_exponent: u32,
+    /// Poll at once rather than after the interval: set after a disruption.
+    due_now: bool,
 }
 
 impl PollSchedule {
@@ -66,7 +70,22 @@ impl PollSchedule {
             burst_left: config.burst_count,
             failures: 0,
             rate_exponent: 0,
+            due_now: false,
         }
+    }
+
+    /// Starts over after a disruption: poll at once, then a new burst, as when the source was
+    /// first used, failures forgotten. A `RATE` kiss still holds: such a source waits out its
+    /// floor rather than being polled at once.
+    pub fn restart(&mut self, config: &PollConfig) {
+        self.burst_left = config.burst_count;
+        self.failures = 0;
+        self.due_now = true;
+    }
+
+    /// Records that a poll began.
+    pub fn began(&mut self) {
+        self.due_now = false;
     }
 
     /// Records a poll that got a usable response.
@@ -89,6 +108,9 @@ impl PollSchedule {
 
     /// How long to wait before the next poll.
     pub fn interval(&self, config: &PollConfig) -> Duration {
+        if self.due_now && self.rate_exponent == 0 {
+            return Duration::ZERO;
+        }
         if self.burst_left > 0 && self.rate_exponent == 0 {
             return config.burst_interval;
         }
@@ -117,6 +139,21 @@ mod tests {
             schedule.succeeded();
         }
         assert_eq!(schedule.interval(&config()), Duration::from_secs(64));
+    }
+
+    #[test]
+    fn a_restart_polls_at_once_then_bursts_again_unless_rate_limited() {
+        let mut schedule = PollSchedule::new(&config());
+        for _ in 0..8 {
+            schedule.failed();
+        }
+        schedule.restart(&config());
+        assert_eq!(schedule.interval(&config()), Duration::ZERO);
+        schedule.began();
+        assert_eq!(schedule.interval(&config()), Duration::from_secs(2));
+        schedule.rate_limited();
+        schedule.restart(&config());
+        assert_eq!(schedule.interval(&config()).as_secs(), 128);
     }
 
     #[test]

@@ -1,13 +1,26 @@
-//! What the client does after every poll, without I/O: notice a stepped local clock, select
-//! among the sources, feed the discipline once per new sample, and decide the estimate to
-//! publish. The tokio client and the simulation both drive this one [`Tracker`], passing in
-//! the clock readings they took.
+//! What the client does after every poll, without I/O: notice a disruption (a stepped local
+//! clock, or what the [watchdog](crate::proto::watchdog) sees), select among the sources,
+//! feed the discipline once per new sample, and decide the estimate to publish. The tokio
+//! client and the simulation both drive this one [`Tracker`], passing in the clock readings
+//! they took.
+//!
+//! A disruption that breaks the link between the local clock and the estimate (a suspend, a
+//! pause, a step of the local clock) withdraws the estimate, drops every sample, abandons the
+//! polls in flight and polls every source at once: samples from before the gap are never
+//! combined with samples after it. The estimate stays withdrawn, and the status
+//! [`Disrupted`](crate::Status::Disrupted), until the sources agree again on samples taken
+//! after the gap. A step of the system clock alone is reported but changes nothing for a
+//! local clock it did not move; the local clock's own step detector, which runs in the same
+//! refresh, decides whether it moved.
+
+use std::time::Duration;
 
 use crate::proto::combine::{combine, CombineAt, Conflict, TimeSources};
 use crate::proto::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
 use crate::proto::engine::{Engine, Evaluation};
 use crate::proto::estimate::Estimate;
 use crate::proto::step::StepDetector;
+use crate::proto::watchdog::{Disruption, DisruptionKind, HostClocks, Watchdog, WatchdogConfig};
 
 /// The clock readings of one refresh, taken together.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -17,6 +30,8 @@ pub struct Readings {
     /// A monotonic clock (any origin) to check the local clock against; ignored unless the
     /// tracker watches for steps.
     pub monotonic_nanos: i64,
+    /// The host's clocks for the watchdog; ignored without one.
+    pub host: Option<HostClocks>,
 }
 
 /// What one refresh decided.
@@ -26,6 +41,12 @@ pub struct Update {
     pub evaluation: Evaluation,
     /// The local clock was seen stepping: every sample was dropped and the estimate withdrawn.
     pub stepped: bool,
+    /// A disruption seen at this refresh.
+    pub detected: Option<Disruption>,
+    /// The disruption the estimate is withdrawn for, until the sources agree again on
+    /// samples taken after it; publish [`Status::Disrupted`](crate::Status::Disrupted) while
+    /// it is set.
+    pub disruption: Option<Disruption>,
     /// What the discipline did with a new estimate, if one came.
     pub action: Option<Result<DisciplineAction, DisciplineError>>,
     /// The estimate to publish (`None`: withdrawn, or none yet).
@@ -47,6 +68,8 @@ pub struct Tracker {
     /// The kernel's estimate from its latest read, on the local clock.
     kernel: Option<Estimate>,
     /// What the sources give together: the estimate published.
+    watchdog: Option<Watchdog>,
+    disruption: Option<Disruption>,
     published: Option<Estimate>,
     applied_sample_nanos: i64,
     refused: Option<DisciplineError>,
@@ -63,6 +86,8 @@ impl Tracker {
             sources: TimeSources::Network,
             network: None,
             kernel: None,
+            watchdog: None,
+            disruption: None,
             published: None,
             applied_sample_nanos: i64::MIN,
             refused: None,
@@ -82,9 +107,25 @@ impl Tracker {
         self.kernel = kernel;
     }
 
+    /// The same tracker with a disruption [`Watchdog`] over the host clocks it is given.
+    pub fn with_watchdog(mut self, config: WatchdogConfig) -> Self {
+        self.watchdog = Some(Watchdog::new(config));
+        self
+    }
+
+    /// The watchdog's settings, if it has one.
+    pub fn watchdog(&self) -> Option<&WatchdogConfig> {
+        self.watchdog.as_ref().map(Watchdog::config)
+    }
+
     /// The estimate in force.
     pub fn published(&self) -> Option<Estimate> {
         self.published
+    }
+
+    /// The disruption the estimate is withdrawn for, if it is.
+    pub fn disruption(&self) -> Option<Disruption> {
+        self.disruption
     }
 
     /// Set while the discipline refuses the estimate (beyond the panic threshold).
@@ -92,23 +133,66 @@ impl Tracker {
         self.refused
     }
 
-    /// Re-evaluates `engine` at `readings` and decides what to publish.
+    /// A heartbeat of the watchdog at `readings`, the next one meant `sleep` later: `None`
+    /// when it saw nothing (nothing else is done), otherwise the refresh that follows.
+    pub fn heartbeat(
+        &mut self,
+        engine: &mut Engine,
+        readings: Readings,
+        sleep: Duration,
+    ) -> Option<Update> {
+        let watchdog = self.watchdog.as_mut()?;
+        let seen = watchdog.heartbeat(readings.host?, sleep)?;
+        Some(self.update(engine, readings, Some(seen)))
+    }
+
+    /// Re-evaluates `engine` at `readings` and decides what to publish; the watchdog checks
+    /// the host clocks first, so a sample taken across a gap is dropped before it is used.
     pub fn refresh(&mut self, engine: &mut Engine, readings: Readings) -> Update {
+        let seen = match (self.watchdog.as_mut(), readings.host) {
+            (Some(watchdog), Some(host)) => watchdog.check_between(host),
+            _ => None,
+        };
+        self.update(engine, readings, seen)
+    }
+
+    fn update(
+        &mut self,
+        engine: &mut Engine,
+        readings: Readings,
+        seen: Option<Disruption>,
+    ) -> Update {
         let now = readings.local_nanos;
-        let stepped = self
+        let step = self
             .steps
             .as_mut()
-            .is_some_and(|steps| steps.stepped(now, readings.monotonic_nanos));
-        if stepped {
-            // Samples and estimate measured a clock that no longer reads as it did.
-            // The kernel's estimate was carried over to the clock as it read before, too.
-            engine.forget_samples();
+            .and_then(|steps| steps.step(now, readings.monotonic_nanos, 0));
+        let local_step = step.map(|gap_nanos| Disruption {
+            kind: DisruptionKind::LocalClockStep,
+            gap_nanos,
+        });
+        // The one that breaks the estimate, if either does.
+        let detected = match seen {
+            Some(d) if d.kind.invalidates_estimate() => Some(d),
+            _ => local_step.or(seen),
+        };
+        if let Some(disruption) = detected.filter(|d| d.kind.invalidates_estimate()) {
+            // Samples and estimates measured a clock across a gap it may not have counted:
+            // the network's samples, and the kernel's bound carried over to the local clock
+            // as it read before the gap.
+            engine.resynchronise();
             self.network = None;
             self.kernel = None;
+            self.published = None;
             self.discipline.clock_stepped();
+            self.disruption = Some(disruption);
         }
         let evaluation = engine.evaluate(now);
         self.network = evaluation.next_published(self.network);
+        if self.network.is_some() || self.kernel.is_some() {
+            // Everything from before the gap is gone: these are measured after it.
+            self.disruption = None;
+        }
         let at = CombineAt {
             now_nanos: now,
             drift_ppb: engine.config().drift_ppb,
@@ -121,7 +205,9 @@ impl Tracker {
             .and_then(|estimate| self.discipline(estimate));
         Update {
             evaluation,
-            stepped,
+            stepped: step.is_some(),
+            detected,
+            disruption: self.disruption,
             action,
             published: self.published,
             conflict: combined.conflict(),
@@ -185,6 +271,7 @@ mod tests {
         Readings {
             local_nanos: local,
             monotonic_nanos: monotonic,
+            host: None,
         }
     }
 
@@ -214,11 +301,17 @@ mod tests {
         let update = tracker.refresh(&mut engine, at(later, 10 * SECOND));
         assert!(update.stepped);
         assert_eq!(update.published, None);
+        let disruption = update.disruption.unwrap();
+        assert_eq!(update.detected, Some(disruption));
+        assert_eq!(disruption.kind, DisruptionKind::LocalClockStep);
+        assert_eq!(disruption.gap_nanos, 5 * SECOND);
+        assert_eq!(engine.next_poll_in(0), Some(Duration::ZERO));
         assert_eq!(engine.evaluate(later).estimate(), None);
         // The next answer measures the stepped clock: the correction steps with it.
         answered(&mut engine, later + SECOND, -5 * SECOND);
         let update = tracker.refresh(&mut engine, at(later + SECOND, 11 * SECOND));
         assert!(!update.stepped);
+        assert_eq!(update.disruption, None);
         assert!(matches!(
             update.action,
             Some(Ok(DisciplineAction::Stepped { .. }))
@@ -232,6 +325,22 @@ mod tests {
             radius_nanos: radius,
             at_nanos: at,
             newest_sample_nanos: at,
+        }
+    }
+
+    /// Readings of a host whose clocks all read `local` (realtime moved by `realtime_step`)
+    /// and whose boot clock is `asleep` ahead of its monotonic one.
+    fn host(local: i64, asleep: i64, realtime_step: i64) -> Readings {
+        Readings {
+            local_nanos: local,
+            monotonic_nanos: local,
+            host: Some(HostClocks {
+                boottime_nanos: local + asleep,
+                monotonic_nanos: local,
+                monotonic_raw_nanos: local,
+                realtime_nanos: local + asleep + realtime_step,
+                spread_nanos: 0,
+            }),
         }
     }
 
@@ -275,6 +384,111 @@ mod tests {
             Some(Ok(DisciplineAction::Stepped { .. }))
         ));
         assert_eq!(update.correction.unwrap().base_nanos, 3 * SECOND);
+    }
+
+    #[test]
+    fn a_pause_withdraws_the_estimate_until_samples_after_it_agree() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_watchdog(WatchdogConfig::default());
+        let beat = Duration::from_millis(500);
+        answered(&mut engine, NOW, 0);
+        assert_eq!(tracker.heartbeat(&mut engine, host(NOW, 0, 0), beat), None);
+        assert!(tracker
+            .refresh(&mut engine, host(NOW, 0, 0))
+            .published
+            .is_some());
+        // Stopped for 3 s in the middle of a heartbeat; the poll in flight straddles the gap.
+        let request = engine.begin_poll(0, 77);
+        let later = NOW + 3_500_000_000;
+        let update = tracker
+            .heartbeat(&mut engine, host(later, 0, 0), beat)
+            .unwrap();
+        let disruption = update.disruption.unwrap();
+        assert_eq!(disruption.kind, DisruptionKind::Pause);
+        assert_eq!(update.detected, Some(disruption));
+        assert_eq!((update.published, tracker.published()), (None, None));
+        assert_eq!(engine.next_poll_in(0), Some(Duration::ZERO));
+        // The straddling answer is refused; until a new one comes, the client stays disrupted.
+        let response = answer(&request, later, later, &ServerParams::default()).unwrap();
+        let times = LocalTimes {
+            sent_nanos: NOW,
+            received_nanos: later,
+        };
+        let address = SocketAddr::from(([127, 0, 0, 1], 123));
+        assert!(engine.on_response(0, &response, address, times).is_err());
+        let update = tracker.refresh(&mut engine, host(later + SECOND, 0, 0));
+        assert_eq!(
+            (update.detected, update.disruption),
+            (None, Some(disruption))
+        );
+        answered(&mut engine, later + 2 * SECOND, 0);
+        let update = tracker.refresh(&mut engine, host(later + 2 * SECOND, 0, 0));
+        assert_eq!(update.disruption, None);
+        assert_eq!(tracker.disruption(), None);
+        assert!(update.published.is_some());
+    }
+
+    #[test]
+    fn a_suspend_is_seen_by_a_refresh_before_the_heartbeat() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_watchdog(WatchdogConfig::default());
+        answered(&mut engine, NOW, 0);
+        tracker.heartbeat(&mut engine, host(NOW, 0, 0), Duration::from_millis(500));
+        tracker.refresh(&mut engine, host(NOW, 0, 0));
+        // Asleep 60 s; the poller runs first after the resume.
+        let update = tracker.refresh(&mut engine, host(NOW + 100_000_000, 60 * SECOND, 0));
+        let disruption = update.disruption.unwrap();
+        assert_eq!(
+            (disruption.kind, disruption.gap_nanos),
+            (DisruptionKind::Suspend, 60 * SECOND)
+        );
+        assert_eq!(update.published, None);
+        assert_eq!(engine.evaluate(NOW).estimate(), None);
+    }
+
+    #[test]
+    fn a_system_clock_step_is_reported_but_leaves_a_steady_clock_estimate_alone() {
+        let (mut engine, tracker) = setup(false);
+        let mut tracker = tracker.with_watchdog(WatchdogConfig::default());
+        answered(&mut engine, NOW, 0);
+        tracker.refresh(&mut engine, host(NOW, 0, 0));
+        let update = tracker.refresh(&mut engine, host(NOW + SECOND, 0, -2 * SECOND));
+        let detected = update.detected.unwrap();
+        assert_eq!(detected.kind, DisruptionKind::SystemClockStep);
+        assert_eq!(update.disruption, None);
+        assert!(update.published.is_some());
+        assert!(engine.evaluate(NOW + SECOND).estimate().is_some());
+    }
+
+    #[test]
+    fn a_suspend_drops_the_kernels_bound_until_a_read_after_it() {
+        let mut engine = Engine::new(EngineConfig::default());
+        let mut tracker = Tracker::new(Discipline::new(DEFAULT_PANIC_THRESHOLD), false)
+            .with_sources(TimeSources::Kernel)
+            .with_watchdog(WatchdogConfig::default());
+        tracker.set_kernel(Some(kernel(SECOND, 5_000_000, NOW)));
+        assert!(tracker
+            .refresh(&mut engine, host(NOW, 0, 0))
+            .published
+            .is_some());
+        // Asleep for 30 s: the bound read before it was carried over to a clock that did not
+        // count the sleep.
+        let update = tracker.refresh(&mut engine, host(NOW + SECOND, 30 * SECOND, 0));
+        assert_eq!(
+            update.disruption.map(|d| d.kind),
+            Some(DisruptionKind::Suspend)
+        );
+        assert_eq!(update.published, None);
+        let update = tracker.refresh(&mut engine, host(NOW + 2 * SECOND, 30 * SECOND, 0));
+        assert_eq!(
+            (update.published, update.disruption.is_some()),
+            (None, true)
+        );
+        // A read after the resume ends the disruption.
+        let fresh = kernel(31 * SECOND, 5_000_000, NOW + 3 * SECOND);
+        tracker.set_kernel(Some(fresh));
+        let update = tracker.refresh(&mut engine, host(NOW + 3 * SECOND, 30 * SECOND, 0));
+        assert_eq!((update.published, update.disruption), (Some(fresh), None));
     }
 
     #[test]

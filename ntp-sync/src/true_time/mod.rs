@@ -9,6 +9,7 @@ use crate::corrected::CorrectedClock;
 use crate::proto::bound::{Health, PublishedBound, ReadPolicy, TimeInterval};
 use crate::proto::discipline::DisciplineError;
 use crate::proto::estimate::Estimate;
+use crate::proto::watchdog::DisruptionKind;
 use crate::steady_clock::SteadyClock;
 
 /// A cheap, cloneable handle on the published estimate. Reading it takes one clock read and a
@@ -77,6 +78,18 @@ impl TrueTime {
     /// Publishes a new estimate, or withdraws it with `None`.
     pub fn publish(&self, estimate: Option<Estimate>) {
         self.shared.bound.publish(estimate);
+    }
+
+    /// Withdraws the estimate because of a disruption: the interval is unbounded with status
+    /// [`Disrupted`](crate::Status::Disrupted), and the health says why, until the next
+    /// [`publish`](Self::publish).
+    pub fn publish_disrupted(&self, kind: DisruptionKind) {
+        self.shared.bound.publish_disrupted(kind);
+    }
+
+    /// The disruption the estimate is withdrawn for, if it is.
+    pub fn disruption(&self) -> Option<DisruptionKind> {
+        self.shared.bound.disruption()
     }
 
     /// Records that the corrected clock refuses the estimate (beyond the panic threshold), or

@@ -103,6 +103,33 @@ fn withdrawing_the_estimate_unsynchronises() {
 }
 
 #[test]
+fn a_disruption_withdraws_the_estimate_until_the_next_one_is_published() {
+    use crate::proto::watchdog::DisruptionKind;
+    let (_, tt) = true_time();
+    tt.publish(Some(estimate(0, MS)));
+    tt.publish_disrupted(DisruptionKind::Pause);
+    let interval = tt.now_interval();
+    assert_eq!(interval, TimeInterval::disrupted());
+    assert_eq!(interval.status, Status::Disrupted);
+    assert_eq!(interval.earliest, TimeInterval::unbounded().earliest);
+    assert_eq!(interval.latest, TimeInterval::unbounded().latest);
+    assert_eq!(tt.estimate(), None);
+    assert_eq!(tt.disruption(), Some(DisruptionKind::Pause));
+    let health = tt.health();
+    assert_eq!(
+        health,
+        Health::Disrupted {
+            kind: DisruptionKind::Pause
+        }
+    );
+    assert!(!health.is_healthy());
+    tt.publish(Some(estimate(0, MS)));
+    assert_eq!(tt.now_interval().status, Status::Synchronised);
+    assert_eq!(tt.disruption(), None);
+    assert!(tt.health().is_healthy());
+}
+
+#[test]
 fn clones_share_the_estimate() {
     let (_, tt) = true_time();
     let reader = tt.clone();

@@ -1,11 +1,17 @@
 //! The command line.
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use ntp_sync::proto::poll::{DEFAULT_MAX_POLL, DEFAULT_MIN_POLL, MAX_POLL_LIMIT};
 use ntp_sync::query::QueryOptions;
 use ntp_sync::Fault;
 
 /// `--timeout`'s default, in the flag's unit.
 const DEFAULT_TIMEOUT_MS: u64 = ntp_sync::proto::poll::DEFAULT_TIMEOUT.as_millis() as u64;
+/// `--min-poll`'s and `--max-poll`'s defaults and ceiling, in the flags' unit.
+const DEFAULT_MIN_POLL_S: u64 = DEFAULT_MIN_POLL.as_secs();
+const DEFAULT_MAX_POLL_S: u64 = DEFAULT_MAX_POLL.as_secs();
+const MAX_POLL_LIMIT_S: u64 = MAX_POLL_LIMIT.as_secs();
 
 /// Bound true time with NTP: query servers, serve time, or watch a client.
 #[derive(Debug, Parser)]
@@ -67,12 +73,51 @@ pub(crate) struct ServeArgs {
     pub(crate) fault: Vec<Fault>,
 }
 
+impl Cli {
+    /// The checks that span several flags, as clap's own errors (usage, exit status 1).
+    ///
+    /// # Errors
+    ///
+    /// The first check that fails.
+    pub(crate) fn validate(&self) -> Result<(), clap::Error> {
+        match &self.command {
+            Command::Watch(watch) if watch.min_poll > watch.max_poll => {
+                let message = format!(
+                    "--min-poll ({} s) must not be above --max-poll ({} s)",
+                    watch.min_poll, watch.max_poll
+                );
+                // The subcommand's own usage line, as clap gives for its other errors.
+                let mut cli = Self::command();
+                cli.build();
+                let command = cli.find_subcommand_mut("watch").map(|c| c.clone());
+                let mut command = command.unwrap_or(cli);
+                Err(command.error(ErrorKind::ArgumentConflict, message))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct WatchArgs {
     /// Also follow the host kernel's own clock figures; with servers, their bounds are
     /// intersected.
     #[arg(long)]
     pub(crate) kernel: bool,
+    /// Print one JSON object per update, one a line: `status`, `interval` (`earliest`,
+    /// `latest`; null while unbounded), `offset_s`, `radius_s`, `combined`, `sources`,
+    /// `polls`, `disruption` (the one in force) and `event` (set when the status changed or
+    /// a disruption was seen: `status_from`, `status_to`, `disruption`), and with `--kernel`
+    /// `kernel` (the kernel's view) and `conflict` (set while the two bounds do not meet).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Poll interval while a server answers, in seconds (RFC 5905 asks for 16 or more
+    /// towards servers you do not run).
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_MIN_POLL_S, value_parser = clap::value_parser!(u64).range(1..=MAX_POLL_LIMIT_S))]
+    pub(crate) min_poll: u64,
+    /// Ceiling of the back-off when a server fails, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_MAX_POLL_S, value_parser = clap::value_parser!(u64).range(1..=MAX_POLL_LIMIT_S))]
+    pub(crate) max_poll: u64,
     /// Servers: host, host:port, or IP address (port 123 by default).
     #[arg(value_name = "SERVER", required_unless_present = "kernel")]
     pub(crate) servers: Vec<String>,

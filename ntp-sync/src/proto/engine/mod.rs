@@ -234,6 +234,15 @@ impl Engine {
         self.sources.iter_mut().for_each(Source::forget_samples);
     }
 
+    /// Starts every source over after a disruption; see [`Source::resynchronise`]. Samples
+    /// from before the gap are never combined with samples after it.
+    pub fn resynchronise(&mut self) {
+        let poll = self.config.poll;
+        self.sources
+            .iter_mut()
+            .for_each(|source| source.resynchronise(&poll));
+    }
+
     /// Selects among the sources at local time `now_nanos` and combines the survivors.
     pub fn evaluate(&self, now_nanos: i64) -> Evaluation {
         let mut ballot = self.ballot(now_nanos);

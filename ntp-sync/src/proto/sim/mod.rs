@@ -22,6 +22,7 @@
 //! assert!(report.bounded_checks > 1_900);
 //! ```
 
+mod gap;
 mod rng;
 mod world;
 
@@ -29,6 +30,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use hlc_core::Timestamp;
 
+pub use gap::{Gap, GapKind};
 pub use world::{ClientClock, DelayRange, Scenario, SimServer, WallEvent};
 
 use crate::proto::answer::answer;
@@ -39,7 +41,8 @@ use crate::proto::estimate::{Estimate, Status};
 use crate::proto::published_correction::PublishedCorrection;
 use crate::proto::sample::LocalTimes;
 use crate::proto::source::PollFailure;
-use crate::proto::tracking::{Readings, Tracker};
+use crate::proto::tracking::{Readings, Tracker, Update};
+use crate::proto::watchdog::WatchdogConfig;
 use rng::SplitMix64;
 
 /// What a run observed.
@@ -67,6 +70,12 @@ pub struct SimReport {
     pub max_radius_nanos: i64,
     /// Times the client noticed its local clock stepping.
     pub steps_noticed: u64,
+    /// Disruptions the client noticed (steps of its local clock included).
+    pub disruptions: u64,
+    /// Reads at which the status was disrupted.
+    pub disrupted_reads: u64,
+    /// The status read the moment the client ran again after each gap, in order.
+    pub status_after_gaps: Vec<Status>,
     /// The estimate at the end.
     pub last_estimate: Option<Estimate>,
 }
@@ -82,6 +91,8 @@ pub struct Simulation {
     rng: SplitMix64,
     now: i64,
     due: Vec<Option<i64>>,
+    /// True time of the next heartbeat of the watchdog.
+    next_beat: i64,
     last_reading: u64,
     report: SimReport,
 }
@@ -100,14 +111,23 @@ impl Simulation {
         };
         // The client watches for steps when its clock can step, as the tokio client does.
         let watch_steps = scenario.client_clock == ClientClock::System;
+        let mut tracker = Tracker::new(Discipline::new(DEFAULT_PANIC_THRESHOLD), watch_steps);
+        if let Some(heartbeat) = scenario.heartbeat {
+            let config = WatchdogConfig {
+                heartbeat,
+                ..WatchdogConfig::default()
+            };
+            tracker = tracker.with_watchdog(config);
+        }
         Self {
-            tracker: Tracker::new(Discipline::new(DEFAULT_PANIC_THRESHOLD), watch_steps),
+            tracker,
             // A microsecond clock, as the tokio client's default.
             bound: PublishedBound::new(policy, std::time::Duration::from_micros(1)),
             corrected: PublishedCorrection::new(),
             rng: SplitMix64(scenario.seed),
             now: scenario.start_nanos,
             due: vec![Some(scenario.start_nanos); scenario.servers.len()],
+            next_beat: scenario.start_nanos,
             last_reading: 0,
             engine,
             report: SimReport::default(),
@@ -167,7 +187,9 @@ impl Simulation {
         let Some(index) = self.next_due() else {
             return false;
         };
+        // A poll due while the client is stopped goes out when it runs again.
         let due = self.due[index].unwrap_or(self.now).max(self.now);
+        let due = gap::resumes_at(&self.scenario.gaps, due);
         let mut instants: Vec<i64> = (0..self.scenario.reads_per_poll)
             .map(|_| {
                 let span = world::DelayRange {
@@ -177,13 +199,43 @@ impl Simulation {
                 self.rng.within(span)
             })
             .collect();
+        // A caller reads the moment the client runs again after a gap.
+        let ends = self.scenario.gaps.iter().map(Gap::end_nanos);
+        instants.extend(ends.filter(|end| (self.now..=due).contains(end)));
         instants.sort_unstable();
         for at in instants {
+            self.beat_until(at);
             self.read(at);
         }
         self.now = due;
+        self.beat_until(due);
         self.exchange(index);
         true
+    }
+
+    /// Runs the watchdog's heartbeats due up to true time `until`; one due while the client
+    /// is stopped runs when it runs again.
+    fn beat_until(&mut self, until: i64) {
+        let Some(heartbeat) = self.scenario.heartbeat else {
+            return;
+        };
+        let every = i64::try_from(heartbeat.as_nanos())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        while self.next_beat <= until {
+            let at = gap::resumes_at(&self.scenario.gaps, self.next_beat);
+            if at > until {
+                return;
+            }
+            let readings = self.readings(at);
+            if let Some(update) = self
+                .tracker
+                .heartbeat(&mut self.engine, readings, heartbeat)
+            {
+                self.publish(update);
+            }
+            self.next_beat = at + every;
+        }
     }
 
     fn next_due(&self) -> Option<usize> {
@@ -211,8 +263,16 @@ impl Simulation {
         self.report.exchanges += 1;
         let timeout = self.scenario.config.poll.timeout;
         let timeout_nanos = i64::try_from(timeout.as_nanos()).unwrap_or(i64::MAX);
+        let gaps = &self.scenario.gaps.clone();
+        let mut straddled = false;
         match self.deliver(index, &request) {
-            Some((bytes, back)) if back - self.now <= timeout_nanos => {
+            // An answer that arrives while the client is stopped is read when it runs again,
+            // however late: a sample taken across a gap, which the watchdog must catch.
+            Some((bytes, arrived))
+                if arrived - self.now <= timeout_nanos || straddles(gaps, self.now, arrived) =>
+            {
+                let back = gap::resumes_at(gaps, arrived);
+                straddled = back != arrived;
                 self.now = back;
                 let local = LocalTimes {
                     sent_nanos: sent,
@@ -224,11 +284,16 @@ impl Simulation {
                 self.report.samples += u64::from(accepted.is_ok());
             }
             _ => {
-                self.now += timeout_nanos;
+                self.now = gap::resumes_at(gaps, self.now + timeout_nanos);
                 self.engine.on_failure(index, PollFailure::Timeout(timeout));
             }
         }
         self.refresh();
+        if straddled {
+            // The worst order after a resume: a caller reads right after the answer taken
+            // across the gap was used, before any heartbeat ran.
+            self.read(self.now);
+        }
         let wait = self.engine.next_poll_in(index);
         self.due[index] =
             wait.map(|w| self.now + i64::try_from(w.as_nanos()).unwrap_or(i64::MAX / 2));
@@ -256,30 +321,58 @@ impl Simulation {
         (!lost).then_some((response, back))
     }
 
+    /// What the tokio client reads at true time `at`.
+    fn readings(&self, at: i64) -> Readings {
+        Readings {
+            local_nanos: self.local_at(at),
+            monotonic_nanos: self.scenario.oscillator_at(at),
+            host: Some(self.scenario.host_clocks_at(at)),
+        }
+    }
+
     /// What the tokio client does after a poll: the tracker decides, the handles publish.
     fn refresh(&mut self) {
-        let readings = Readings {
-            local_nanos: self.local_at(self.now),
-            monotonic_nanos: self.scenario.oscillator_at(self.now),
-        };
+        let readings = self.readings(self.now);
         let update = self.tracker.refresh(&mut self.engine, readings);
+        self.publish(update);
+    }
+
+    fn publish(&mut self, update: Update) {
         self.report.steps_noticed += u64::from(update.stepped);
+        self.report.disruptions += u64::from(update.detected.is_some());
         if let Some(correction) = update.correction {
             self.corrected.publish(correction);
         }
         self.bound.set_refused(self.tracker.refused());
-        self.bound.publish(update.published);
+        match update.disruption {
+            Some(disruption) => self.bound.publish_disrupted(disruption.kind),
+            None => self.bound.publish(update.published),
+        }
     }
 
     /// Reads everything a caller may read at true time `at` and counts the lies.
     fn read(&mut self, at: i64) {
+        let gaps = &self.scenario.gaps;
+        if gaps.iter().any(|gap| gap.covers(at)) {
+            return;
+        }
         let local = self.local_micros(at);
         let truth = Timestamp::from_physical_micros(u64::try_from(at / 1_000).unwrap_or(0));
         let interval = self.bound.interval_at(local);
         let reading = self.corrected.reading_at(local);
         let health = self.bound.health_at(local, Some(reading));
         let mut lied = false;
-        if interval.status != Status::Unsynchronised {
+        // The first read after each gap (the gaps in order) is the one at its end.
+        let ended = self
+            .scenario
+            .gaps
+            .iter()
+            .position(|gap| gap.end_nanos() == at);
+        if ended == Some(self.report.status_after_gaps.len()) {
+            self.report.status_after_gaps.push(interval.status);
+        }
+        self.report.disrupted_reads += u64::from(interval.status == Status::Disrupted);
+        if interval.status.bounds_true_time() {
             self.report.bounded_checks += 1;
             let radius = i64::try_from(interval.radius().as_nanos()).unwrap_or(i64::MAX);
             self.report.max_radius_nanos = self.report.max_radius_nanos.max(radius);
@@ -302,6 +395,13 @@ impl Simulation {
         self.report.backward_reads += u64::from(reading < self.last_reading);
         self.last_reading = reading;
     }
+}
+
+/// Whether a gap starts while an exchange sent at `sent` waits for its answer, due at
+/// `arrived`.
+fn straddles(gaps: &[Gap], sent: i64, arrived: i64) -> bool {
+    gaps.iter()
+        .any(|gap| sent < gap.at_nanos && gap.at_nanos <= arrived)
 }
 
 fn address(index: usize) -> SocketAddr {

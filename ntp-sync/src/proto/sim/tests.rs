@@ -337,3 +337,79 @@ fn a_slewing_system_clock_is_caught_by_the_checks() {
     let steady = slewing(ClientClock::Steady);
     assert_eq!((steady.misses, steady.health_misses), (0, 0), "{steady:?}");
 }
+
+/// Three honest servers and a client that stops for `gap` at 100 s, once synchronised.
+fn stopped(kind: GapKind, gap: i64, heartbeat: Option<std::time::Duration>) -> Simulation {
+    let mut world = scenario(vec![SimServer::honest(0); 3]);
+    world.local_drift_ppb = 10_000;
+    world.reads_per_poll = 20;
+    world.gaps = vec![Gap {
+        at_nanos: world.start_nanos + 100 * SECOND,
+        for_nanos: gap,
+        kind,
+    }];
+    world.heartbeat = heartbeat;
+    Simulation::new(world)
+}
+
+const BEAT: Option<std::time::Duration> = Some(crate::proto::watchdog::DEFAULT_HEARTBEAT);
+
+#[test]
+fn a_suspend_disrupts_at_once_and_the_client_resynchronises_without_lying() {
+    let mut sim = stopped(GapKind::Suspend, 30 * SECOND, BEAT);
+    let report = sim.run_until(600 * SECOND);
+    assert_eq!(report.status_after_gaps, [Status::Disrupted]);
+    assert_eq!(report.disruptions, 1, "{report:?}");
+    assert_eq!((report.misses, report.health_misses), (0, 0), "{report:?}");
+    // Resynchronised on samples after the gap, and the estimate holds the lost 30 s.
+    let estimate = report.last_estimate.unwrap();
+    let resumed = sim.scenario.oscillator_at(sim.scenario.gaps[0].end_nanos());
+    assert!(estimate.newest_sample_nanos > resumed, "{estimate:?}");
+    assert!(
+        (estimate.offset_nanos - 30 * SECOND).abs() < 10 * MS,
+        "{estimate:?}"
+    );
+    assert!(sim.health().is_healthy(), "{:?}", sim.health());
+}
+
+#[test]
+fn without_the_watchdog_a_suspend_makes_the_bound_lie() {
+    // The same world without a heartbeat: the steady clock lost 30 s and the old estimate
+    // still claims a bound, which the checks must catch.
+    let report = stopped(GapKind::Suspend, 30 * SECOND, None).run_until(600 * SECOND);
+    assert_eq!(report.status_after_gaps, [Status::Synchronised]);
+    assert!(report.misses > 0, "{report:?}");
+}
+
+#[test]
+fn a_pause_disrupts_at_once_and_the_client_resynchronises() {
+    let mut sim = stopped(GapKind::Pause, 3 * SECOND, BEAT);
+    let report = sim.run_until(600 * SECOND);
+    assert_eq!(report.status_after_gaps, [Status::Disrupted]);
+    assert_eq!(report.disruptions, 1, "{report:?}");
+    assert_eq!((report.misses, report.health_misses), (0, 0), "{report:?}");
+    assert!(sim.health().is_healthy(), "{:?}", sim.health());
+    let resumed = sim.scenario.gaps[0].end_nanos();
+    assert!(report.last_estimate.unwrap().newest_sample_nanos > resumed);
+}
+
+#[test]
+fn a_gap_while_a_poll_waits_for_its_answer_never_lets_the_straddling_sample_through() {
+    // A suspend starts a millisecond after a poll went out: the answer is read after the
+    // resume, on a clock that did not count the sleep, and a caller reads at once.
+    let mut world = scenario(vec![SimServer::honest(0); 3]);
+    world.heartbeat = BEAT;
+    let mut probe = Simulation::new(world.clone());
+    probe.run(12);
+    let sent = probe.due.iter().flatten().copied().min().unwrap();
+    world.gaps = vec![Gap {
+        at_nanos: sent + MS,
+        for_nanos: 20 * SECOND,
+        kind: GapKind::Suspend,
+    }];
+    let report = Simulation::new(world).run_until(900 * SECOND);
+    assert_eq!(report.disruptions, 1, "{report:?}");
+    assert_eq!((report.misses, report.health_misses), (0, 0), "{report:?}");
+    let offset = report.last_estimate.unwrap().offset_nanos;
+    assert!((offset - 20 * SECOND).abs() < 10 * MS, "{report:?}");
+}

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use super::gap::{asleep_by, Gap};
 use crate::proto::engine::EngineConfig;
 use crate::proto::fault::{Behaviour, Fault};
 use crate::proto::poll::PollConfig;
+use crate::proto::watchdog::HostClocks;
 
 /// A uniformly random one-way delay in `[min_nanos, max_nanos]`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -157,6 +159,10 @@ pub struct Scenario {
     /// Reads of the interval, health and corrected clock between two polls, at random
     /// instants.
     pub reads_per_poll: u32,
+    /// Suspends and pauses of the client.
+    pub gaps: Vec<Gap>,
+    /// The watchdog's heartbeat; `None` runs no watchdog.
+    pub heartbeat: Option<Duration>,
 }
 
 impl Scenario {
@@ -181,23 +187,47 @@ impl Scenario {
             },
             health_limit: hlc_core::DEFAULT_MAX_OFFSET / 2,
             reads_per_poll: 2,
+            gaps: Vec::new(),
+            heartbeat: None,
         }
     }
 
-    /// The oscillator when true time is `true_nanos`.
+    /// The oscillator when true time is `true_nanos`: it stands still while suspended.
     pub fn oscillator_at(&self, true_nanos: i64) -> i64 {
         let elapsed = true_nanos - self.start_nanos;
-        true_nanos + self.local_offset_nanos + scaled(elapsed, self.local_drift_ppb)
+        let asleep = asleep_by(&self.gaps, true_nanos);
+        true_nanos + self.local_offset_nanos + scaled(elapsed, self.local_drift_ppb) - asleep
     }
 
-    /// The host's system clock when true time is `true_nanos`.
+    /// The host's system clock when true time is `true_nanos`: the oscillator, moved by
+    /// every step and slew, and moved on by the time asleep on every resume.
     pub fn system_clock_at(&self, true_nanos: i64) -> i64 {
         let moved: i64 = self
             .wall_events
             .iter()
             .map(|e| e.moved_by(true_nanos))
             .sum();
-        self.oscillator_at(true_nanos) + moved
+        self.oscillator_at(true_nanos) + moved + asleep_by(&self.gaps, true_nanos)
+    }
+
+    /// The host's four clocks when true time is `true_nanos`, as the kernel keeps them: the
+    /// slews move `CLOCK_MONOTONIC` and `CLOCK_BOOTTIME` with the system clock, the steps
+    /// only the system clock; `CLOCK_BOOTTIME` counts the time asleep.
+    pub fn host_clocks_at(&self, true_nanos: i64) -> HostClocks {
+        let slewed: i64 = self
+            .wall_events
+            .iter()
+            .filter(|e| matches!(e, WallEvent::Slew { .. }))
+            .map(|e| e.moved_by(true_nanos))
+            .sum();
+        let raw = self.oscillator_at(true_nanos);
+        HostClocks {
+            boottime_nanos: raw + slewed + asleep_by(&self.gaps, true_nanos),
+            monotonic_nanos: raw + slewed,
+            monotonic_raw_nanos: raw,
+            realtime_nanos: self.system_clock_at(true_nanos),
+            spread_nanos: 0,
+        }
     }
 
     /// The client's local clock when true time is `true_nanos`.

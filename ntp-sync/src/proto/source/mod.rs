@@ -140,6 +140,7 @@ impl Source {
     pub fn begin_poll(&mut self, random: u64) -> [u8; HEADER_LEN] {
         let origin = NtpTimestamp::from_bits(random);
         self.pending = Some(origin);
+        self.schedule.began();
         self.reach <<= 1;
         Packet::client_request(origin).encode()
     }
@@ -211,6 +212,15 @@ impl Source {
     /// Drops every sample (after a step of the local clock made them meaningless).
     pub fn forget_samples(&mut self) {
         self.filter.clear();
+    }
+
+    /// Starts over after a disruption: drops every sample, abandons the poll in flight (its
+    /// answer would be a sample taken across the gap: it is refused as a duplicate), and
+    /// polls at once, then in a new burst.
+    pub fn resynchronise(&mut self, poll: &PollConfig) {
+        self.filter.clear();
+        self.pending = None;
+        self.schedule.restart(poll);
     }
 }
 

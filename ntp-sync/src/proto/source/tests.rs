@@ -159,3 +159,27 @@ fn a_resolved_name_is_resolved_again_after_a_failure() {
     literal.on_failure(PollFailure::Timeout(Duration::from_secs(1)));
     assert_eq!(literal.address(), Some(addr()));
 }
+
+#[test]
+fn after_a_disruption_the_answer_in_flight_is_refused_and_the_source_polls_at_once() {
+    let mut s = source();
+    let params = ServerParams::default();
+    poll(&mut s, 1, 0, &params).unwrap();
+    let request = s.begin_poll(2);
+    s.resynchronise(&PollConfig::default());
+    assert_eq!(s.filter().samples().count(), 0);
+    assert!(!s.is_polling());
+    assert_eq!(s.next_poll_in(&PollConfig::default()), Some(Duration::ZERO));
+    // The answer to the poll sent before the gap would be a sample taken across it.
+    let at = NOW + 2 * MS;
+    let response = answer(&request, at, at, &params).unwrap();
+    let refused = s.on_response(&response, addr(), local(), &SampleParams::default());
+    assert_eq!(refused, Err(ResponseError::Duplicate));
+    assert_eq!(s.filter().samples().count(), 0);
+    // The next poll starts a new burst.
+    s.begin_poll(3);
+    assert_eq!(
+        s.next_poll_in(&PollConfig::default()),
+        Some(crate::proto::poll::DEFAULT_BURST_INTERVAL)
+    );
+}
