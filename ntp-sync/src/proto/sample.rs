@@ -29,6 +29,13 @@ pub(crate) fn drift_growth(age_nanos: i64, drift_ppb: i64) -> i64 {
     i64::try_from(product / 1_000_000_000 + 1).unwrap_or(i64::MAX)
 }
 
+/// `(a + b) / 2`, within half a nanosecond, without the sum overflowing: RFC 5905 §8's
+/// offset θ = ((T2 − T1) + (T3 − T4)) / 2 on two differences each near the i64 range when the
+/// clocks are 68 years apart.
+fn half_sum(a: i64, b: i64) -> i64 {
+    a / 2 + b / 2 + (a % 2 + b % 2) / 2
+}
+
 /// One offset measurement against one server.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Sample {
@@ -90,7 +97,7 @@ impl Sample {
             .saturating_add(params.local_precision_nanos)
             .saturating_add(drift_growth(round_trip, params.drift_ppb));
         Self {
-            offset_nanos: outbound / 2 + inbound / 2 + (outbound % 2 + inbound % 2) / 2,
+            offset_nanos: half_sum(outbound, inbound),
             delay_nanos: delay,
             radius_nanos: radius,
             taken_at_nanos: local.received_nanos,
@@ -235,6 +242,30 @@ mod tests {
         assert_eq!(drift_growth(month, DEFAULT_DRIFT_BOUND_PPB), 38_880_000_001);
         assert_eq!(drift_growth(i64::MAX, 500_000), i64::MAX / 2_000 + 1);
         assert_eq!(drift_growth(-SECOND, DEFAULT_DRIFT_BOUND_PPB), 1);
+    }
+
+    #[test]
+    fn half_sum_is_within_half_a_nanosecond_and_never_overflows() {
+        let edges = [
+            i64::MIN,
+            i64::MIN + 1,
+            -3,
+            -2,
+            -1,
+            0,
+            1,
+            2,
+            3,
+            i64::MAX - 1,
+            i64::MAX,
+        ];
+        for a in edges {
+            for b in edges {
+                let twice = 2 * i128::from(half_sum(a, b));
+                let sum = i128::from(a) + i128::from(b);
+                assert!((twice - sum).abs() <= 1, "{a} {b}: {}", half_sum(a, b));
+            }
+        }
     }
 
     proptest! {
