@@ -192,6 +192,8 @@ pub mod query;
 mod readings;
 #[cfg(feature = "tokio")]
 mod responder;
+#[cfg(feature = "tokio")]
+mod stamped_socket;
 mod steady_clock;
 #[cfg(feature = "tokio")]
 mod tokio_clock;

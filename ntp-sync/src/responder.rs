@@ -2,6 +2,7 @@
 //! optional injected faults. The demo cluster's embedded time source, and the honest or
 //! lying servers of the tests.
 
+use std::any::TypeId;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +15,8 @@ use tokio::task::JoinHandle;
 use crate::lock::lock;
 use crate::proto::answer::answer;
 use crate::proto::fault::{Behaviour, Fault};
-use crate::readings::local_nanos;
+use crate::readings::{local_nanos, realtime_nanos};
+use crate::stamped_socket::{enable_receive_stamps, recv_stamped};
 
 /// A running NTP responder. It serves until dropped or [`shut down`](Self::shutdown).
 ///
@@ -38,6 +40,9 @@ pub struct Responder {
 
 struct ResponderShared {
     clock: Arc<dyn PhysicalClock>,
+    /// Whether `clock` is the system clock: then the kernel's receive timestamps are its
+    /// readings, to the nanosecond.
+    realtime: bool,
     behaviour: Mutex<(Behaviour, i64)>,
     answered: AtomicU64,
 }
@@ -53,6 +58,7 @@ impl std::fmt::Debug for ResponderShared {
 /// Builds a [`Responder`].
 pub struct ResponderBuilder {
     clock: Arc<dyn PhysicalClock>,
+    realtime: bool,
     behaviour: Behaviour,
 }
 
@@ -65,8 +71,11 @@ impl std::fmt::Debug for ResponderBuilder {
 }
 
 impl ResponderBuilder {
-    /// The clock to answer from (default the system clock).
-    pub fn clock(mut self, clock: impl PhysicalClock + 'static) -> Self {
+    /// The clock to answer from (default the system clock). On the system clock the
+    /// receive timestamp is the kernel's, taken when the request arrived; on any other clock
+    /// it is read when the responder gets to the request.
+    pub fn clock<C: PhysicalClock + 'static>(mut self, clock: C) -> Self {
+        self.realtime = TypeId::of::<C>() == TypeId::of::<SystemClock>();
         self.clock = Arc::new(clock);
         self
     }
@@ -85,10 +94,12 @@ impl ResponderBuilder {
     pub async fn bind(self, address: impl ToSocketAddrs) -> io::Result<Responder> {
         let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let socket = UdpSocket::bind(address).await?;
+        enable_receive_stamps(&socket);
         let local_addr = socket.local_addr()?;
         let start = local_nanos(&*self.clock);
         let shared = Arc::new(ResponderShared {
             clock: self.clock,
+            realtime: self.realtime,
             behaviour: Mutex::new((self.behaviour, start)),
             answered: AtomicU64::new(0),
         });
@@ -106,6 +117,7 @@ impl Responder {
     pub fn builder() -> ResponderBuilder {
         ResponderBuilder {
             clock: Arc::new(SystemClock),
+            realtime: true,
             behaviour: Behaviour::default(),
         }
     }
@@ -159,19 +171,43 @@ async fn serve(socket: UdpSocket, shared: Arc<ResponderShared>) {
     loop {
         // A receive error (e.g. an ICMP error reported on the socket) concerns one datagram
         // only: keep serving.
-        let Ok((len, from)) = socket.recv_from(&mut buffer).await else {
+        let Ok(datagram) = recv_stamped(&socket, &mut buffer).await else {
             continue;
         };
-        let receive = shared.server_nanos();
+        let receive = shared.receive_nanos(datagram.stamp_nanos);
         let (behaviour, _) = *lock(&shared.behaviour);
         if behaviour.silent {
             continue;
         }
+        let request = &buffer[..datagram.len];
+        if respond(&socket, &shared, request, receive, datagram.from).await {
+            shared.answered.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Answers `request`, reading the transmit time last: once the socket is writable, right
+/// before the call that sends. Whether an answer went out.
+async fn respond(
+    socket: &UdpSocket,
+    shared: &ResponderShared,
+    request: &[u8],
+    receive: i64,
+    to: SocketAddr,
+) -> bool {
+    loop {
+        if socket.writable().await.is_err() {
+            return false;
+        }
+        let (behaviour, _) = *lock(&shared.behaviour);
         let transmit = shared.server_nanos();
-        if let Some(response) = answer(&buffer[..len], receive, transmit, &behaviour.params) {
-            if socket.send_to(&response, from).await.is_ok() {
-                shared.answered.fetch_add(1, Ordering::Relaxed);
-            }
+        let Some(response) = answer(request, receive, transmit, &behaviour.params) else {
+            return false;
+        };
+        match socket.try_send_to(&response, to) {
+            Ok(_) => return true,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(_) => return false,
         }
     }
 }
@@ -179,8 +215,29 @@ async fn serve(socket: UdpSocket, shared: Arc<ResponderShared>) {
 impl ResponderShared {
     /// The responder's time: its clock, plus offset, plus drift since the behaviour was set.
     fn server_nanos(&self) -> i64 {
-        let now = local_nanos(&*self.clock);
+        self.server_nanos_at(self.clock_nanos())
+    }
+
+    /// The responder's time when its clock read `clock_nanos`.
+    fn server_nanos_at(&self, clock_nanos: i64) -> i64 {
         let (behaviour, since) = *lock(&self.behaviour);
-        behaviour.clock_at(now, since)
+        behaviour.clock_at(clock_nanos, since)
+    }
+
+    /// The responder's time when a request arrived: the kernel's receive timestamp `stamp`
+    /// where that is a reading of its clock, else its clock now.
+    fn receive_nanos(&self, stamp: Option<i64>) -> i64 {
+        match stamp.filter(|_| self.realtime) {
+            Some(stamp) => self.server_nanos_at(stamp),
+            None => self.server_nanos(),
+        }
+    }
+
+    /// The clock, to the nanosecond when it is the system clock.
+    fn clock_nanos(&self) -> i64 {
+        match self.realtime {
+            true => realtime_nanos(),
+            false => local_nanos(&*self.clock),
+        }
     }
 }

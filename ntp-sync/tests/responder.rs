@@ -455,3 +455,45 @@ async fn an_offset_beyond_the_panic_threshold_is_refused_and_reported() {
     })
     .await;
 }
+
+/// The responder's receive and transmit times, minus its offset, against the system clock
+/// read before the request was sent and after the response came: the kernel's receive stamp
+/// cannot be before the send, the transmit time (read last) not after the response arrived,
+/// and receive comes before transmit.
+#[tokio::test]
+async fn the_responder_stamps_within_the_exchange_in_order() {
+    use ntp_sync::proto::packet::Packet;
+    use ntp_sync::proto::timestamp::NtpTimestamp;
+
+    bounded(async {
+        let offset = 250 * MS;
+        let responder = responder(&[Fault::Offset { nanos: offset }]).await;
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        for origin in 1..=20u64 {
+            let request = Packet::client_request(NtpTimestamp::from_bits(origin)).encode();
+            let before = NtpTimestamp::from_unix_nanos(system_nanos() + offset);
+            socket
+                .send_to(&request, responder.local_addr())
+                .await
+                .unwrap();
+            let mut buffer = [0u8; 128];
+            let received = tokio::time::timeout(ANSWER_TIMEOUT, socket.recv(&mut buffer));
+            let len = received.await.unwrap().unwrap();
+            let after = NtpTimestamp::from_unix_nanos(system_nanos() + offset);
+            let response = Packet::decode(&buffer[..len]).unwrap();
+            assert_eq!(response.origin.to_bits(), origin);
+            // NTP's 32-bit fraction truncates by up to a quarter of a nanosecond.
+            assert!(response.receive.nanos_since(before) >= -1, "{response:?}");
+            assert!(response.transmit.nanos_since(response.receive) >= 0);
+            assert!(after.nanos_since(response.transmit) >= -1, "{response:?}");
+        }
+    })
+    .await;
+}
+
+fn system_nanos() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_nanos()).unwrap()
+}

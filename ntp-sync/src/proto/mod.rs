@@ -8,6 +8,7 @@
 //!
 //! - [`packet`] and [`timestamp`]: the NTPv4 header and its era-safe 64- and 32-bit times.
 //! - [`validate`]: the checks of RFC 5905 on a response, one error per check.
+//! - [`kernel_stamp`]: the kernel's transmit and receive timestamps on the local clock.
 //! - [`sample`]: one exchange turned into an offset, a delay and a worst-case radius.
 //! - [`filter`], [`poll`], [`source`]: per server, the clock filter, the poll schedule and the
 //!   reach register, kiss-o'-death included.
@@ -33,6 +34,7 @@ pub mod estimate;
 pub mod fault;
 pub mod filter;
 pub mod kernel;
+pub mod kernel_stamp;
 pub mod packet;
 pub mod poll;
 pub mod published_correction;

@@ -8,7 +8,9 @@
 //! distance (root delay / 2 + root dispersion) of true time. So the true offset of the local
 //! clock lies in θ ± radius with
 //!
-//! radius = δ/2 + root delay/2 + root dispersion + both clocks' precision + drift during δ,
+//! radius = δ/2 + root delay/2 + root dispersion + both clocks' precision + drift during δ
+//!          + how far t1 or t4 may be off (kernel timestamps carried onto the local clock,
+//!            [`kernel_stamp`](crate::proto::kernel_stamp)),
 //!
 //! and the radius grows with the sample's age at the drift bound (RFC 5905's PHI), because the
 //! local clock may run fast or slow by that much since.
@@ -69,6 +71,13 @@ pub struct SampleParams {
     pub drift_ppb: i64,
     /// The resolution of the local clock in nanoseconds (1 µs for a microsecond clock).
     pub local_precision_nanos: i64,
+    /// How far t1 or t4 may be from the local clock's reading when the request left or the
+    /// response arrived, beyond its resolution: 0 for readings taken around the send and the
+    /// receive (early and late, never the other way round), else the larger
+    /// [`error_nanos`](crate::proto::kernel_stamp::MappedStamp::error_nanos) of the kernel
+    /// timestamps carried onto the local clock. t1 off by e moves the interval's upper end
+    /// by at most e, t4 its lower end, so the larger error covers both.
+    pub timestamp_error_nanos: i64,
 }
 
 impl Default for SampleParams {
@@ -76,6 +85,7 @@ impl Default for SampleParams {
         Self {
             drift_ppb: DEFAULT_DRIFT_BOUND_PPB,
             local_precision_nanos: 1_000,
+            timestamp_error_nanos: 0,
         }
     }
 }
@@ -95,6 +105,7 @@ impl Sample {
             .saturating_add(root_distance_nanos(response))
             .saturating_add(precision_to_nanos(response.precision))
             .saturating_add(params.local_precision_nanos)
+            .saturating_add(params.timestamp_error_nanos.max(0))
             .saturating_add(drift_growth(round_trip, params.drift_ppb));
         Self {
             offset_nanos: half_sum(outbound, inbound),
@@ -227,6 +238,24 @@ mod tests {
     }
 
     #[test]
+    fn timestamp_errors_widen_the_radius_and_leave_the_offset() {
+        let base = 1_700_000_000 * SECOND;
+        let local = LocalTimes {
+            sent_nanos: base,
+            received_nanos: base + 10 * MS,
+        };
+        let packet = response(base + 5 * MS, base + 5 * MS);
+        let exact = Sample::from_exchange(local, &packet, &SampleParams::default());
+        let params = SampleParams {
+            timestamp_error_nanos: 7_000,
+            ..SampleParams::default()
+        };
+        let stamped = Sample::from_exchange(local, &packet, &params);
+        assert_eq!(stamped.radius_nanos - exact.radius_nanos, 7_000);
+        assert_eq!(stamped.offset_nanos, exact.offset_nanos);
+    }
+
+    #[test]
     fn radius_grows_at_the_drift_bound() {
         let base = 1_700_000_000 * SECOND;
         let s = exchange(base, base, base, base);
@@ -301,7 +330,7 @@ mod tests {
             let mut packet = response(t2, t2);
             packet.precision = -32;
             let local = LocalTimes { sent_nanos: t1, received_nanos: t4 };
-            let exact = SampleParams { drift_ppb: 0, local_precision_nanos: 0 };
+            let exact = SampleParams { drift_ppb: 0, local_precision_nanos: 0, timestamp_error_nanos: 0 };
             let s = Sample::from_exchange(local, &packet, &exact);
             let (low, high) = s.interval_at(t4, 0);
             prop_assert!(low <= true_offset && true_offset <= high, "{:?} {}", s, true_offset);

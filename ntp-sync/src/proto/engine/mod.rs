@@ -69,6 +69,7 @@ impl EngineConfig {
         SampleParams {
             drift_ppb: self.drift_ppb,
             local_precision_nanos: self.local_precision_nanos,
+            timestamp_error_nanos: 0,
         }
     }
 }
@@ -215,7 +216,29 @@ impl Engine {
         from: SocketAddr,
         local: LocalTimes,
     ) -> Result<Sample, ResponseError> {
-        let params = self.config.sample_params();
+        self.on_response_within(index, bytes, from, local, 0)
+    }
+
+    /// Like [`on_response`](Self::on_response), for an exchange whose t1 and t4 are known
+    /// within `± timestamp_error_nanos` only (kernel timestamps carried onto the local
+    /// clock, [`kernel_stamp`](crate::proto::kernel_stamp)): the sample's radius grows by
+    /// that much.
+    ///
+    /// # Errors
+    ///
+    /// The check the response failed.
+    pub fn on_response_within(
+        &mut self,
+        index: usize,
+        bytes: &[u8],
+        from: SocketAddr,
+        local: LocalTimes,
+        timestamp_error_nanos: i64,
+    ) -> Result<Sample, ResponseError> {
+        let params = SampleParams {
+            timestamp_error_nanos,
+            ..self.config.sample_params()
+        };
         self.sources[index].on_response(bytes, from, local, &params)
     }
 
