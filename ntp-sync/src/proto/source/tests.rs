@@ -143,6 +143,31 @@ fn unknown_kiss_codes_are_ignored() {
 }
 
 #[test]
+fn an_unknown_kiss_code_from_a_synchronised_server_is_ignored_too() {
+    // A stratum-0 answer that does not say it is unsynchronised: still a kiss, but with a
+    // code RFC 5905 §7.4 gives no meaning, so the source neither stops nor slows down.
+    let mut s = source();
+    let kiss = ServerParams {
+        kiss: Some(KissCode::Other(*b"ACST")),
+        ..ServerParams::default()
+    };
+    let request = s.begin_poll(1);
+    let response = answer(&request, NOW + MS, NOW + MS, &kiss).unwrap();
+    let mut packet = Packet::decode(&response).unwrap();
+    packet.leap = crate::proto::packet::LeapIndicator::NoWarning;
+    let error = s.on_response(&packet.encode(), addr(), local(), &SampleParams::default());
+    assert_eq!(
+        error,
+        Err(ResponseError::KissOfDeath(KissCode::Other(*b"ACST")))
+    );
+    assert_eq!(s.refused(), None);
+    assert_eq!(
+        s.next_poll_in(&PollConfig::default()),
+        Some(Duration::from_secs(2))
+    );
+}
+
+#[test]
 fn a_resolved_name_is_resolved_again_after_a_failure() {
     let mut named = Source::new("ntp.example", None, &PollConfig::default());
     named.set_address(addr());

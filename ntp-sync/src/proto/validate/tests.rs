@@ -46,6 +46,17 @@ fn a_good_response_passes() {
 }
 
 #[test]
+fn a_reference_updated_at_the_transmit_instant_is_accepted() {
+    // Only a reference after the transmit time is impossible; the same instant is not.
+    let good = good_response();
+    let same = Packet {
+        reference: good.transmit,
+        ..good
+    };
+    assert_eq!(check(same), Ok(same));
+}
+
+#[test]
 fn version_3_is_accepted() {
     assert!(check(Packet {
         version: 3,
