@@ -28,6 +28,21 @@ fn agreeing_sources_give_their_intersection_hull() {
 }
 
 #[test]
+fn an_odd_width_rounds_the_radius_up_to_cover_both_ends() {
+    // [0, 3] has no integer centre: offset 2 ± 2 covers it, 1 ± 1 would leave 3 out.
+    let combined = select(&[c(0, 3)]).combined.unwrap();
+    assert!(
+        contains(combined, 0) && contains(combined, 3),
+        "{combined:?}"
+    );
+    let combined = select(&[c(-7, 0), c(-7, 0)]).combined.unwrap();
+    assert!(
+        contains(combined, -7) && contains(combined, 0),
+        "{combined:?}"
+    );
+}
+
+#[test]
 fn one_source_alone_is_a_majority_of_one() {
     let selection = select(&[c(100, 110)]);
     assert_eq!(
