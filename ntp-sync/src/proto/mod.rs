@@ -33,6 +33,7 @@ pub mod estimate;
 pub mod fault;
 pub mod filter;
 pub mod kernel;
+pub mod leap;
 pub mod packet;
 pub mod poll;
 pub mod published_correction;
