@@ -67,7 +67,7 @@ mod tests {
         // January crosses the year.
         assert_eq!(month_end_after(1_483_228_799), 1_483_228_800);
         assert_eq!(month_end_after(1_480_550_400), 1_483_228_800); // 2016-12-01 00:00
-        // 2015-06-30 23:59:60, before 2015-07-01 (1 435 708 800).
+                                                                   // 2015-06-30 23:59:60, before 2015-07-01 (1 435 708 800).
         assert_eq!(month_end_after(1_435_708_799), 1_435_708_800);
         // At the midnight itself, the month is the next one.
         assert_eq!(month_end_after(1_483_228_800), 1_485_907_200); // 2017-02-01

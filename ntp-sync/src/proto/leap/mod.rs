@@ -37,6 +37,7 @@
 //! [`expected_disagreement`] lets selection say so when it sees it.
 
 mod calendar;
+mod follow;
 #[cfg(test)]
 mod tests;
 
@@ -45,6 +46,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use calendar::{civil_date, month_end_after};
+pub use follow::{Followed, LeapFollower};
 
 use crate::proto::packet::LeapIndicator;
 

@@ -14,7 +14,10 @@ fn leap(kind: LeapKind) -> Leap {
 #[test]
 fn an_announcement_is_for_the_end_of_the_current_month() {
     let december = (MIDNIGHT - 20 * 86_400) * SECOND;
-    assert_eq!(Leap::at_month_end(LeapKind::Insert, december), leap(LeapKind::Insert));
+    assert_eq!(
+        Leap::at_month_end(LeapKind::Insert, december),
+        leap(LeapKind::Insert)
+    );
     assert_eq!(
         leap(LeapKind::Insert).to_string(),
         "leap second inserted at the end of 2016-12-31 UTC"
@@ -37,7 +40,10 @@ fn readings_are_ambiguous_for_one_second_after_the_step() {
     let step = delete.step_nanos();
     assert_eq!(delete.readings(step - 1), (step - 1, step - 1));
     assert_eq!(delete.readings(step), (step, step + SECOND));
-    assert_eq!(delete.readings(step + SECOND), (step + 2 * SECOND, step + 2 * SECOND));
+    assert_eq!(
+        delete.readings(step + SECOND),
+        (step + 2 * SECOND, step + 2 * SECOND)
+    );
 }
 
 #[test]
@@ -79,17 +85,29 @@ fn the_report_covers_both_readings_around_the_step() {
     };
     let step = insert.leap.step_nanos();
     // Wholly before the step: unchanged.
-    assert_eq!(insert.report(step - 10, step - 1, false), (step - 10, step - 1));
+    assert_eq!(
+        insert.report(step - 10, step - 1, false),
+        (step - 10, step - 1)
+    );
     // Touching it, measured before: a second lower too, whenever (the leap may not come).
-    assert_eq!(insert.report(step - 5, step + 5, false), (step - 5 - SECOND, step + 5));
+    assert_eq!(
+        insert.report(step - 5, step + 5, false),
+        (step - 5 - SECOND, step + 5)
+    );
     let later = step + 10 * SECOND;
-    assert_eq!(insert.report(later, later + 5, false), (later - SECOND, later + 5));
+    assert_eq!(
+        insert.report(later, later + 5, false),
+        (later - SECOND, later + 5)
+    );
     // Measured after, past the ambiguous second: moved.
     let after = LeapInForce {
         measured_after: true,
         ..insert
     };
-    assert_eq!(after.report(later, later + 5, false), (later - SECOND, later + 5 - SECOND));
+    assert_eq!(
+        after.report(later, later + 5, false),
+        (later - SECOND, later + 5 - SECOND)
+    );
     assert!(after.pending_at(step + SECOND - 1));
     assert!(!after.pending_at(step + SECOND));
     // Smeared: the smear's reading of each end.
@@ -105,7 +123,13 @@ fn the_report_covers_both_readings_around_the_step() {
 fn a_smearing_source_disagrees_by_the_smear_before_the_step_and_the_rest_after() {
     let l = leap(LeapKind::Insert);
     let step = l.step_nanos();
-    assert_eq!(expected_disagreement(&l, step - 6 * HOUR), [-SECOND / 4, SECOND / 4]);
+    assert_eq!(
+        expected_disagreement(&l, step - 6 * HOUR),
+        [-SECOND / 4, SECOND / 4]
+    );
     // After the step the others moved back a whole second; the smear a half.
-    assert_eq!(expected_disagreement(&l, step + 1), [SECOND / 2, -SECOND / 2]);
+    assert_eq!(
+        expected_disagreement(&l, step + 1),
+        [SECOND / 2, -SECOND / 2]
+    );
 }
