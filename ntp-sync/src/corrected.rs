@@ -21,8 +21,8 @@ use crate::proto::published_correction::PublishedCorrection;
 /// happens before the first stamp.
 ///
 /// At a leap second the majority of its servers announced it reads Unix time as a kernel
-/// does: an inserted second holds it still for a second, a deleted one moves it a second
-/// forward. Built [with the smear](Self::with_leap_smear) it instead takes the second in
+/// does: through an inserted second it counts the last second again (never below what it
+/// read last), at a deleted one it moves a second forward. Built [with the smear](Self::with_leap_smear) it instead takes the second in
 /// linearly over the 24 hours around the leap, noon to noon UTC, as the public smearing time
 /// services do, and never stops or jumps; see [`crate::proto::leap`] for what that does to
 /// the bound.
@@ -172,7 +172,7 @@ mod tests {
     }
 
     #[test]
-    fn at_an_inserted_leap_it_holds_still_a_second_and_a_smearing_one_never_does() {
+    fn at_an_inserted_leap_it_repeats_a_second_and_a_smearing_one_never_does() {
         let midnight = START_MICROS / 1_000_000 + 10;
         let leap = Leap {
             kind: crate::proto::leap::LeapKind::Insert,
@@ -194,8 +194,8 @@ mod tests {
             "{smeared}"
         );
         local.advance(Duration::from_millis(1_000));
-        // In the leap second: held at the midnight, not 23:59:59.5 again.
-        assert_eq!(stepping.now_micros(), step);
+        // In the leap second Unix time reads 23:59:59.5 again: never less than it read last.
+        assert_eq!(stepping.now_micros(), step - 500_000);
         local.advance(Duration::from_millis(1_000));
         assert_eq!(stepping.now_micros(), step + 500_000);
         assert!(smearing.now_micros() > smeared + 1_999_000);

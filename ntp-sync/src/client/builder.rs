@@ -230,7 +230,7 @@ impl NtpClientBuilder {
 
     /// Smear leap seconds (default [`DEFAULT_LEAP_SMEAR`]: off): the corrected clock takes
     /// an announced leap second in linearly over the 24 hours around it, noon to noon UTC,
-    /// rather than holding still for a second (or jumping one, for a deleted second), and
+    /// rather than counting a second twice (or skipping one, for a deleted second), and
     /// [`now_interval`](NtpClient::now_interval) bounds the smeared time. Only for a fleet
     /// that smears as one, polling servers that do not: see [`crate::proto::leap`].
     pub fn leap_smear(mut self, smear: bool) -> Self {

@@ -13,10 +13,10 @@ use super::seqlock::SeqCell;
 /// mark that keeps the corrected clock from going backwards.
 ///
 /// Around a leap second the correction counts the leap's continuous numbering (see
-/// [`crate::proto::leap`]) and the reading is Unix time: it steps at the leap (an inserted
-/// second holds the clock still for a second, the high-water mark being what repeats; a
-/// deleted one jumps it forward), or, with the smear on, takes the second in linearly over
-/// the 24 hours around it.
+/// [`crate::proto::leap`]) and the reading is Unix time: it steps at the leap (through an
+/// inserted second it counts the last second again, held at the high-water mark meanwhile;
+/// a deleted one jumps it forward), or, with the smear on, takes the second in linearly
+/// over the 24 hours around it.
 #[derive(Debug)]
 pub struct PublishedCorrection {
     /// `[applied, anchor, base, frequency, slew, slew_duration, leap, leap_step]`, the i64s
