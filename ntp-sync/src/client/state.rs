@@ -316,9 +316,11 @@ fn log_leap(published: &mut Published, leap: Option<Leap>) {
         return;
     }
     match (leap, published.last_leap) {
-        (Some(leap), _) => tracing::info!(target: "ntp_sync", %leap, "leap second pending"),
+        (Some(leap), _) => {
+            tracing::info!(target: "ntp_sync", %leap, "leap second pending");
+        }
         (None, Some(passed)) => {
-            tracing::info!(target: "ntp_sync", leap = %passed, "leap second passed")
+            tracing::info!(target: "ntp_sync", leap = %passed, "leap second passed");
         }
         (None, None) => {}
     }
