@@ -7,6 +7,7 @@ use std::time::Duration;
 use hlc_core::PhysicalClock;
 
 use crate::proto::discipline::Correction;
+use crate::proto::leap::Leap;
 use crate::proto::published_correction::PublishedCorrection;
 
 /// A [`PhysicalClock`] that reads local time and adds the published correction.
@@ -18,6 +19,13 @@ use crate::proto::published_correction::PublishedCorrection;
 /// [`NtpClient::health`](crate::NtpClient::health) reports. Build the `Hlc` after
 /// [`NtpClient::wait_synced`](crate::NtpClient::wait_synced), so that the first-sync step
 /// happens before the first stamp.
+///
+/// At a leap second the majority of its servers announced it reads Unix time as a kernel
+/// does: through an inserted second it counts the last second again (never below what it
+/// read last), at a deleted one it moves a second forward. Built [with the smear](Self::with_leap_smear) it instead takes the second in
+/// linearly over the 24 hours around the leap, noon to noon UTC, as the public smearing time
+/// services do, and never stops or jumps; see [`crate::proto::leap`] for what that does to
+/// the bound.
 #[derive(Clone)]
 pub struct CorrectedClock {
     shared: Arc<Shared>,
@@ -37,10 +45,20 @@ impl std::fmt::Debug for CorrectedClock {
 }
 
 impl CorrectedClock {
-    /// A clock over `local` with no correction yet.
+    /// A clock over `local` with no correction yet, stepping at leap seconds (smearing is
+    /// off by default: [`DEFAULT_LEAP_SMEAR`](crate::proto::leap::DEFAULT_LEAP_SMEAR)).
     pub fn new(local: Arc<dyn PhysicalClock>) -> Self {
+        Self::with_leap_smear(local, crate::proto::leap::DEFAULT_LEAP_SMEAR)
+    }
+
+    /// A clock over `local` with no correction yet that smears leap seconds when `smear` is
+    /// set. Do not mix: nodes whose clocks smear and nodes whose clocks step are up to half
+    /// a second apart during the 24 hours around a leap, and so are smearing and stepping
+    /// servers (selection names such a disagreement in
+    /// [`SourceReport::probable_smear`](crate::proto::engine::SourceReport::probable_smear)).
+    pub fn with_leap_smear(local: Arc<dyn PhysicalClock>, smear: bool) -> Self {
         let shared = Shared {
-            published: PublishedCorrection::new(),
+            published: PublishedCorrection::new().with_leap_smear(smear),
             clock: local,
         };
         Self {
@@ -51,6 +69,17 @@ impl CorrectedClock {
     /// Puts `correction` in force for every reader.
     pub fn publish(&self, correction: Correction) {
         self.shared.published.publish(correction);
+    }
+
+    /// Puts `correction` in force with the leap second it counts the continuous numbering
+    /// of (see [`PublishedCorrection::publish_with_leap`]).
+    pub fn publish_with_leap(&self, correction: Correction, leap: Option<Leap>) {
+        self.shared.published.publish_with_leap(correction, leap);
+    }
+
+    /// Whether the clock smears leap seconds.
+    pub fn smears_leaps(&self) -> bool {
+        self.shared.published.smears_leaps()
     }
 
     /// The correction in force, `None` before the first one.
@@ -140,5 +169,35 @@ mod tests {
         assert_eq!(hlc.now().physical_micros(), START_MICROS + 1_000_000);
         assert!(format!("{corrected:?}").contains("base_nanos: 1000000000"));
         assert_eq!(corrected.resolution(), Duration::from_micros(1));
+    }
+
+    #[test]
+    fn at_an_inserted_leap_it_repeats_a_second_and_a_smearing_one_never_does() {
+        let midnight = START_MICROS / 1_000_000 + 10;
+        let leap = Leap {
+            kind: crate::proto::leap::LeapKind::Insert,
+            midnight_unix_secs: midnight as i64,
+        };
+        let step = midnight * 1_000_000;
+        let local = ManualClock::new(step - 500_000);
+        let stepping = CorrectedClock::new(Arc::new(local.clone()));
+        let smearing = CorrectedClock::with_leap_smear(Arc::new(local.clone()), true);
+        assert!(smearing.smears_leaps() && !stepping.smears_leaps());
+        for clock in [&stepping, &smearing] {
+            clock.publish_with_leap(Correction::default(), Some(leap));
+        }
+        assert_eq!(stepping.now_micros(), step - 500_000);
+        // Half a second before the centre of the smear, a little under half a second behind.
+        let smeared = smearing.now_micros();
+        assert!(
+            (step - 1_000_000..step - 500_000).contains(&smeared),
+            "{smeared}"
+        );
+        local.advance(Duration::from_millis(1_000));
+        // In the leap second Unix time reads 23:59:59.5 again: never less than it read last.
+        assert_eq!(stepping.now_micros(), step - 500_000);
+        local.advance(Duration::from_millis(1_000));
+        assert_eq!(stepping.now_micros(), step + 500_000);
+        assert!(smearing.now_micros() > smeared + 1_999_000);
     }
 }

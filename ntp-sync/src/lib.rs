@@ -97,6 +97,42 @@
 //!
 //! In short: serve when [`Health::is_healthy`]; [`TimeInterval::status`] says why not.
 //!
+//! # Leap seconds
+//!
+//! True time is UTC in Unix-time numbering, which has no number for an inserted 23:59:60
+//! (RFC 5905 §7.3's leap indicator announces one, §9 applies it at the end of the month).
+//! When a strict majority of the servers that survive selection announce the same leap, the
+//! client takes it in for the end of the current UTC month and
+//! [`TimeInterval::leap`] (and [`Snapshot::leap`]) says it is pending. What it does to the
+//! interval ([`proto::leap`] has the detail):
+//!
+//! - before the step, nothing, except that from [`LEAP_GUARD`](proto::leap::LEAP_GUARD)
+//!   before it no sample that might have been taken across the step is combined;
+//! - in the second after the step the interval covers both readings of the second (the old
+//!   number and the new), and until an estimate measured after the step is in force it is a
+//!   second wider on the side the step moves to: [`Health`] is then
+//!   [`RadiusTooLarge`](Health::RadiusTooLarge) and a caller should stop stamping, as for
+//!   any bound too wide, until the first poll after the leap. The status stays what it is:
+//!   the interval still holds. A leap the majority announced that does not come only widens
+//!   the interval.
+//! - The corrected clock counts the inserted second again (never going backwards) or skips
+//!   the deleted one.
+//!
+//! With [`NtpClientBuilder::leap_smear`] (off by default) the corrected clock instead
+//! takes the second in linearly over the 24 hours around the leap, noon to noon UTC, as the
+//! public smearing services do; the interval then bounds the smeared time (the timescale
+//! the clock reports), and no reading is ever ambiguous or widened. This rests on the
+//! majority's announcement: a leap announced by a majority that does not come makes a
+//! smearing clock, and its interval, wrong by up to a second until the window ends. Never
+//! mix smearing and stepping servers, nor nodes: during the window they disagree by up to
+//! half a second; selection names such a falseticker in
+//! [`SourceReport::probable_smear`](proto::engine::SourceReport::probable_smear). Not
+//! covered: a majority that smears (it announces nothing, so the client sees no leap), the
+//! kernel as the only source (its bound is taken as it is; with both sources the kernel's
+//! is set aside from [`LEAP_GUARD`](proto::leap::LEAP_GUARD) before the step until the
+//! leap is behind), a client that first synchronises within that guard of the step, and a
+//! disruption there (the leap is forgotten and taken in again from the next announcement).
+//!
 //! # Choosing servers
 //!
 //! - Use **three to five independent servers**: different operators, different reference
@@ -109,7 +145,7 @@
 //!   rather than one name several times.
 //! - Never mix **leap-smearing** servers (Google, AWS and Azure time services) with
 //!   non-smearing ones: around a leap second they disagree by up to half a second and one
-//!   side will be voted out, or no majority left.
+//!   side will be voted out, or no majority left (see [Leap seconds](#leap-seconds)).
 //! - Poll public servers no faster than [`MIN_PUBLIC_POLL`](proto::poll::MIN_PUBLIC_POLL)
 //!   (the default is [`DEFAULT_MIN_POLL`](proto::poll::DEFAULT_MIN_POLL) after a short
 //!   initial burst); a `RATE` kiss doubles the interval for that server.

@@ -17,6 +17,7 @@ use crate::proto::discipline::{
 };
 use crate::proto::engine::{Engine, EngineConfig};
 use crate::proto::kernel::DEFAULT_KERNEL_INTERVAL;
+use crate::proto::leap::DEFAULT_LEAP_SMEAR;
 use crate::proto::poll::MAX_POLL_LIMIT;
 use crate::proto::tracking::Tracker;
 use crate::proto::watchdog::WatchdogConfig;
@@ -52,6 +53,7 @@ pub struct NtpClientBuilder {
     kernel_interval: Duration,
     /// `None`: no watchdog.
     watchdog: Option<WatchdogConfig>,
+    leap_smear: bool,
 }
 
 impl Default for NtpClientBuilder {
@@ -67,6 +69,7 @@ impl Default for NtpClientBuilder {
             sources: TimeSources::default(),
             kernel_interval: DEFAULT_KERNEL_INTERVAL,
             watchdog: Some(WatchdogConfig::default()),
+            leap_smear: DEFAULT_LEAP_SMEAR,
         }
     }
 }
@@ -225,6 +228,16 @@ impl NtpClientBuilder {
         self
     }
 
+    /// Smear leap seconds (default [`DEFAULT_LEAP_SMEAR`]: off): the corrected clock takes
+    /// an announced leap second in linearly over the 24 hours around it, noon to noon UTC,
+    /// rather than counting a second twice (or skipping one, for a deleted second), and
+    /// [`now_interval`](NtpClient::now_interval) bounds the smeared time. Only for a fleet
+    /// that smears as one, polling servers that do not: see [`crate::proto::leap`].
+    pub fn leap_smear(mut self, smear: bool) -> Self {
+        self.leap_smear = smear;
+        self
+    }
+
     fn check(&self) -> Result<(), BuildError> {
         let poll = &self.config.poll;
         let network = self.sources.network();
@@ -297,7 +310,7 @@ impl NtpClientBuilder {
             status: config.status,
             health_limit: self.max_offset.mul_f64(self.health_share),
         };
-        let corrected = CorrectedClock::new(Arc::clone(&local));
+        let corrected = CorrectedClock::with_leap_smear(Arc::clone(&local), self.leap_smear);
         let true_time = TrueTime::build(local, !supplied, policy, Some(corrected.clone()));
         let discipline =
             Discipline::new(self.panic_threshold).with_step_threshold(self.step_threshold);

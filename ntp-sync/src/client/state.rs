@@ -21,6 +21,7 @@ use crate::proto::engine::SourceReport;
 use crate::proto::engine::{Engine, Outcome, SourceState};
 use crate::proto::estimate::{Estimate, Status};
 use crate::proto::kernel::KernelView;
+use crate::proto::leap::Leap;
 use crate::proto::tracking::{Readings, Tracker, Update};
 use crate::proto::watchdog::Disruption;
 use crate::readings::{duration_nanos, local_nanos};
@@ -56,6 +57,10 @@ pub struct Snapshot {
     /// Set while the network's and the kernel's bounds do not meet: one of them lies, so
     /// nothing is published and the status is unsynchronised.
     pub conflict: Option<Conflict>,
+    /// The leap second the majority of servers announced, while it is still ahead (as
+    /// [`TimeInterval::leap`](crate::TimeInterval::leap) says when the snapshot was taken).
+    #[serde(default)]
+    pub leap: Option<Leap>,
 }
 
 impl Snapshot {
@@ -72,6 +77,7 @@ impl Snapshot {
             polls: 0,
             kernel: None,
             conflict: None,
+            leap: None,
         }
     }
 }
@@ -86,6 +92,7 @@ struct Published {
     kernel: Option<KernelView>,
     last_kernel_reason: Option<String>,
     in_conflict: bool,
+    last_leap: Option<Leap>,
 }
 
 pub(crate) struct Shared {
@@ -117,6 +124,7 @@ impl Shared {
             kernel: None,
             last_kernel_reason: None,
             in_conflict: false,
+            last_leap: None,
         };
         Self {
             engine: Mutex::new(engine),
@@ -198,7 +206,12 @@ impl Shared {
         self.publish(&mut published, update, sources);
     }
 
-    fn publish(&self, published: &mut Published, update: Update, sources: Vec<SourceReport>) {
+    fn publish(&self, published: &mut Published, update: Update, mut sources: Vec<SourceReport>) {
+        for &index in &update.probable_smear {
+            if let Some(source) = sources.get_mut(index) {
+                source.probable_smear = true;
+            }
+        }
         if let Some(disruption) = update.detected {
             self.disrupted(published, disruption);
         }
@@ -211,16 +224,20 @@ impl Shared {
             }
             None => {}
         }
+        let leap = update.leap;
         if let Some(correction) = update.correction {
-            self.corrected.publish(correction);
+            self.corrected
+                .publish_with_leap(correction, leap.map(|l| l.leap));
         }
         let refused = published.tracker.refused();
         self.true_time.set_refused(refused);
         match update.disruption {
             Some(disruption) => self.true_time.publish_disrupted(disruption.kind),
-            None => self.true_time.publish(update.published),
+            None => self.true_time.publish_with_leap(update.published, leap),
         }
-        let status = self.true_time.now_interval().status;
+        let interval = self.true_time.now_interval();
+        let status = interval.status;
+        log_leap(published, interval.leap);
         log_changes(published, status, &sources);
         log_conflict(published, update.conflict.as_ref());
         self.snapshot.send_replace(Snapshot {
@@ -235,6 +252,7 @@ impl Shared {
             polls: published.polls,
             kernel: published.kernel,
             conflict: update.conflict,
+            leap: interval.leap,
         });
     }
 
@@ -267,6 +285,9 @@ fn log_changes(published: &mut Published, status: Status, sources: &[SourceRepor
             SourceState::Combined => {
                 tracing::info!(target: "ntp_sync", server = %source.server, "source combined");
             }
+            SourceState::Falseticker if source.probable_smear => {
+                tracing::warn!(target: "ntp_sync", server = %source.server, "source disagrees by about a leap smear: probably a smearing server among stepping ones (or the other way round); do not mix them");
+            }
             SourceState::Falseticker => {
                 tracing::warn!(target: "ntp_sync", server = %source.server, "source is a falseticker");
             }
@@ -288,4 +309,20 @@ fn log_conflict(published: &mut Published, conflict: Option<&Conflict>) {
         );
     }
     published.in_conflict = conflict.is_some();
+}
+
+fn log_leap(published: &mut Published, leap: Option<Leap>) {
+    if leap == published.last_leap {
+        return;
+    }
+    match (leap, published.last_leap) {
+        (Some(leap), _) => {
+            tracing::info!(target: "ntp_sync", %leap, "leap second pending");
+        }
+        (None, Some(passed)) => {
+            tracing::info!(target: "ntp_sync", leap = %passed, "leap second passed");
+        }
+        (None, None) => {}
+    }
+    published.last_leap = leap;
 }

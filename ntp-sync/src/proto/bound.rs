@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::discipline::DisciplineError;
 use super::estimate::{Estimate, Status, StatusPolicy};
+use super::leap::{Leap, LeapInForce};
 use super::seqlock::SeqCell;
 use super::watchdog::DisruptionKind;
 
@@ -25,6 +26,11 @@ pub struct TimeInterval {
     pub latest: Timestamp,
     /// Whether the bound holds, and how fresh it is.
     pub status: Status,
+    /// A leap second the majority of servers announced, while it may still be ahead of this
+    /// read (until the second after its step is certainly past); `None` otherwise. The
+    /// interval already covers it (see [`crate::proto::leap`]): nothing to do but expect the
+    /// corrected clock to repeat or skip a second at it, or to smear it when told to.
+    pub leap: Option<Leap>,
 }
 
 impl TimeInterval {
@@ -34,6 +40,7 @@ impl TimeInterval {
             earliest: Timestamp::from_physical_micros(0),
             latest: Timestamp::from_physical_micros(hlc_core::MAX_PHYSICAL_MICROS),
             status: Status::Unsynchronised,
+            leap: None,
         }
     }
 
@@ -137,10 +144,12 @@ pub const DEFAULT_HEALTH_SHARE: f64 = 0.5;
 #[derive(Debug)]
 pub struct PublishedBound {
     /// The read path, in microseconds: `[at, earliest_offset, latest_offset, newest_sample,
-    /// disruption]` with the offsets already rounded outwards; `at == 0` means no estimate,
-    /// and a non-zero `disruption` (a [`DisruptionKind`]'s code) that there is none because
-    /// of a disruption.
-    bounds: SeqCell<5>,
+    /// disruption, leap, leap_step]` with the offsets already rounded outwards; `at == 0`
+    /// means no estimate, and a non-zero `disruption` (a [`DisruptionKind`]'s code) that
+    /// there is none because of a disruption; a non-zero `leap` (a [`LeapInForce`]'s code)
+    /// that the estimate counts the continuous numbering of the leap stepping at `leap_step`
+    /// (in nanoseconds).
+    bounds: SeqCell<7>,
     /// The estimate as published, in nanoseconds, for [`PublishedBound::estimate`].
     estimate: SeqCell<5>,
     /// How far a reading of the local clock may lag the time it stands for, in whole
@@ -153,6 +162,8 @@ pub struct PublishedBound {
     policy: ReadPolicy,
     /// The size of the offset the corrected clock refused, in nanoseconds; 0 when none.
     refused_nanos: AtomicU64,
+    /// Report the smeared timescale around a leap second.
+    smear: bool,
 }
 
 fn micros(duration: Duration) -> i64 {
@@ -164,7 +175,7 @@ impl PublishedBound {
     /// [`PhysicalClock::resolution`](hlc_core::PhysicalClock::resolution)).
     pub fn new(policy: ReadPolicy, resolution: Duration) -> Self {
         Self {
-            bounds: SeqCell::new([0; 5]),
+            bounds: SeqCell::new([0; 7]),
             estimate: SeqCell::new([0; 5]),
             resolution_micros: micros(resolution).max(1),
             drift_per_micro_q32: drift_q32(policy.drift_ppb),
@@ -172,13 +183,27 @@ impl PublishedBound {
             void_after_micros: micros(policy.status.void_after),
             policy,
             refused_nanos: AtomicU64::new(0),
+            smear: crate::proto::leap::DEFAULT_LEAP_SMEAR,
         }
+    }
+
+    /// The same bound, reporting the smeared timescale around a leap second when `smear` is
+    /// set (default [`DEFAULT_LEAP_SMEAR`](crate::proto::leap::DEFAULT_LEAP_SMEAR)): the
+    /// timescale of a corrected clock that smears.
+    pub fn with_leap_smear(mut self, smear: bool) -> Self {
+        self.smear = smear;
+        self
+    }
+
+    /// Whether the bound reports the smeared timescale around a leap second.
+    pub fn smears_leaps(&self) -> bool {
+        self.smear
     }
 
     /// Withdraws the estimate because of a disruption: the interval is unbounded with status
     /// [`Status::Disrupted`] until the next [`publish`](Self::publish).
     pub fn publish_disrupted(&self, kind: DisruptionKind) {
-        self.bounds.store([0, 0, 0, 0, kind.code()]);
+        self.bounds.store([0, 0, 0, 0, kind.code(), 0, 0]);
         self.estimate.store([0; 5]);
     }
 
@@ -189,8 +214,15 @@ impl PublishedBound {
 
     /// Publishes a new estimate, or withdraws it with `None`.
     pub fn publish(&self, estimate: Option<Estimate>) {
+        self.publish_with_leap(estimate, None);
+    }
+
+    /// Publishes a new estimate with the leap second in force, if any: the estimate then
+    /// counts the leap's continuous numbering, and reads report Unix time around it (see
+    /// [`crate::proto::leap`]).
+    pub fn publish_with_leap(&self, estimate: Option<Estimate>, leap: Option<LeapInForce>) {
         let Some(e) = estimate else {
-            self.bounds.store([0; 5]);
+            self.bounds.store([0; 7]);
             self.estimate.store([0; 5]);
             return;
         };
@@ -206,7 +238,8 @@ impl PublishedBound {
         // The anchor rounds down, so the interval only ever grows with the rounding.
         let at = e.at_nanos.div_euclid(1_000).max(1);
         let newest = e.newest_sample_nanos.div_euclid(1_000);
-        let bounds = [at, low, high, newest, 0];
+        let (leap_code, leap_step) = leap.map_or((0, 0), |l| (l.code(), l.leap.step_nanos()));
+        let bounds = [at, low, high, newest, 0, leap_code as i64, leap_step];
         self.bounds.store(bounds.map(|word| word as u64));
         let (at, offset, radius, newest) = (
             e.at_nanos,
@@ -251,7 +284,8 @@ impl PublishedBound {
     pub fn interval_at(&self, local_micros: u64) -> TimeInterval {
         let shared = self;
         let now = local_micros as i64;
-        let [at, low, high, newest, disruption] = shared.bounds.load().map(|word| word as i64);
+        let [at, low, high, newest, disruption, leap, leap_step] =
+            shared.bounds.load().map(|word| word as i64);
         if disruption != 0 {
             return TimeInterval::disrupted();
         }
@@ -267,13 +301,51 @@ impl PublishedBound {
             true => Status::FreeRunning,
             false => Status::Synchronised,
         };
-        TimeInterval {
-            // Microseconds since 1970 plus offsets within ±2^62: no overflow. The reading may
-            // lag the local time it stands for by the clock's resolution, so only the upper
-            // end moves by it.
-            earliest: micros_timestamp(now + low - growth),
-            latest: micros_timestamp(now + high + growth + shared.resolution_micros),
+        // Microseconds since 1970 plus offsets within ±2^62: no overflow. The reading may
+        // lag the local time it stands for by the clock's resolution, so only the upper end
+        // moves by it.
+        let earliest = now + low - growth;
+        let latest = now + high + growth + shared.resolution_micros;
+        let interval = TimeInterval {
+            earliest: micros_timestamp(earliest),
+            latest: micros_timestamp(latest),
             status,
+            leap: None,
+        };
+        match leap {
+            0 => interval,
+            code => self.around_leap(interval, (earliest, latest), code as u64, leap_step),
+        }
+    }
+
+    /// `interval`, whose ends `(earliest, latest)` count the continuous numbering of the
+    /// leap published as `code` and `step`, in Unix time as reported.
+    #[cold]
+    fn around_leap(
+        &self,
+        interval: TimeInterval,
+        (earliest, latest): (i64, i64),
+        code: u64,
+        step: i64,
+    ) -> TimeInterval {
+        let Some(leap) = Leap::from_words(code, step) else {
+            return interval;
+        };
+        let in_force = LeapInForce {
+            leap,
+            measured_after: code & 4 != 0,
+        };
+        let (low, high) = (earliest * 1_000, latest * 1_000);
+        let (low, high) = in_force.report(low, high, self.smear);
+        // The smear's arithmetic is in nanoseconds, on ends that stand for whole
+        // microseconds: a microsecond more either way covers every nanosecond within them.
+        let slack = i64::from(self.smear) * 1_000;
+        let (low, high) = (low - slack, high + slack);
+        TimeInterval {
+            earliest: micros_timestamp(low.div_euclid(1_000)),
+            latest: micros_timestamp((high + 999).div_euclid(1_000)),
+            leap: in_force.pending_at(earliest * 1_000).then_some(leap),
+            ..interval
         }
     }
 

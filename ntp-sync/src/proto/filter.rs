@@ -25,6 +25,15 @@ impl ClockFilter {
         *self = Self::default();
     }
 
+    /// Forgets the samples `keep` refuses.
+    pub fn retain(&mut self, keep: impl Fn(&Sample) -> bool) {
+        for slot in &mut self.samples {
+            if slot.as_ref().is_some_and(|s| !keep(s)) {
+                *slot = None;
+            }
+        }
+    }
+
     /// The samples held, in no particular order.
     pub fn samples(&self) -> impl Iterator<Item = &Sample> {
         self.samples.iter().flatten()
@@ -123,5 +132,20 @@ mod tests {
         assert_eq!(filter.jitter_nanos(), 3);
         filter.clear();
         assert!(filter.best().is_none());
+    }
+
+    #[test]
+    fn retain_forgets_the_samples_refused() {
+        let mut filter = ClockFilter::default();
+        for at in 0..5 {
+            filter.push(sample(at, 10 + at, at));
+        }
+        filter.retain(|s| s.taken_at_nanos >= 3);
+        let mut kept: Vec<i64> = filter.samples().map(|s| s.taken_at_nanos).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [3, 4]);
+        assert_eq!(filter.best().map(|s| s.taken_at_nanos), Some(3));
+        filter.push(sample(9, 1, 9));
+        assert_eq!(filter.samples().count(), 3);
     }
 }

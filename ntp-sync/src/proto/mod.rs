@@ -35,6 +35,7 @@ pub mod fault;
 pub mod filter;
 pub mod kernel;
 pub mod kernel_stamp;
+pub mod leap;
 pub mod packet;
 pub mod poll;
 pub mod published_correction;

@@ -19,6 +19,7 @@ use crate::proto::combine::{combine, CombineAt, Conflict, TimeSources};
 use crate::proto::discipline::{Correction, Discipline, DisciplineAction, DisciplineError};
 use crate::proto::engine::{Engine, Evaluation};
 use crate::proto::estimate::Estimate;
+use crate::proto::leap::{LeapFollower, LeapInForce};
 use crate::proto::step::StepDetector;
 use crate::proto::watchdog::{Disruption, DisruptionKind, HostClocks, Watchdog, WatchdogConfig};
 
@@ -55,6 +56,11 @@ pub struct Update {
     pub conflict: Option<Conflict>,
     /// The correction in force, to publish to the corrected clock.
     pub correction: Option<Correction>,
+    /// The leap second in force, to publish with the estimate and the correction (both
+    /// count the continuous numbering while it is); see [`crate::proto::leap`].
+    pub leap: Option<LeapInForce>,
+    /// The falsetickers whose disagreement is the size a leap smear would explain.
+    pub probable_smear: Vec<usize>,
 }
 
 /// The client's state between polls: the estimate in force and the discipline.
@@ -73,6 +79,7 @@ pub struct Tracker {
     published: Option<Estimate>,
     applied_sample_nanos: i64,
     refused: Option<DisciplineError>,
+    leap: LeapFollower,
 }
 
 impl Tracker {
@@ -91,6 +98,7 @@ impl Tracker {
             published: None,
             applied_sample_nanos: i64::MIN,
             refused: None,
+            leap: LeapFollower::default(),
         }
     }
 
@@ -186,9 +194,17 @@ impl Tracker {
             self.published = None;
             self.discipline.clock_stepped();
             self.disruption = Some(disruption);
+            self.leap.disrupted();
         }
+        self.leap.before_selection(engine, now);
         let evaluation = engine.evaluate(now);
-        self.network = evaluation.next_published(self.network);
+        let next = evaluation.next_published(self.network);
+        let followed = self.leap.after_selection(engine, &evaluation, next, now);
+        self.network = followed.network;
+        if followed.renumbered_nanos != 0 {
+            self.discipline.renumber(followed.renumbered_nanos);
+        }
+        let probable_smear = self.leap.probable_smear(engine, &evaluation, now);
         if self.network.is_some() || self.kernel.is_some() {
             // Everything from before the gap is gone: these are measured after it.
             self.disruption = None;
@@ -198,7 +214,9 @@ impl Tracker {
             drift_ppb: engine.config().drift_ppb,
             policy: engine.config().status,
         };
-        let combined = combine(self.sources, self.network, self.kernel, &at);
+        // The kernel's bound is on a clock that steps at the leap: not combined across it.
+        let kernel = self.kernel.filter(|_| !self.leap.near_step());
+        let combined = combine(self.sources, self.network, kernel, &at);
         self.published = combined.estimate();
         let action = self
             .published
@@ -212,6 +230,8 @@ impl Tracker {
             published: self.published,
             conflict: combined.conflict(),
             correction: self.discipline.correction(),
+            leap: self.leap.in_force(),
+            probable_smear,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::corrected::CorrectedClock;
 use crate::proto::bound::{Health, PublishedBound, ReadPolicy, TimeInterval};
 use crate::proto::discipline::DisciplineError;
 use crate::proto::estimate::Estimate;
+use crate::proto::leap::LeapInForce;
 use crate::proto::watchdog::DisruptionKind;
 use crate::steady_clock::SteadyClock;
 
@@ -52,7 +53,8 @@ impl TrueTime {
 
     /// A handle on `corrected`'s local clock whose [`health`](Self::health) counts how far
     /// the corrected clock is from the bound: the clock an HLC reads is then healthy only
-    /// when it is close to true time, not just when the estimate is.
+    /// when it is close to true time, not just when the estimate is. When `corrected` smears
+    /// leap seconds, so does the interval: it bounds the smeared truth.
     pub fn following(corrected: CorrectedClock, policy: ReadPolicy) -> Self {
         let clock = Arc::clone(corrected.local_clock());
         Self::build(clock, false, policy, Some(corrected))
@@ -64,8 +66,10 @@ impl TrueTime {
         policy: ReadPolicy,
         corrected: Option<CorrectedClock>,
     ) -> Self {
+        // The bound reports the timescale of the clock it judges.
+        let smear = corrected.as_ref().is_some_and(CorrectedClock::smears_leaps);
         let shared = Shared {
-            bound: PublishedBound::new(policy, clock.resolution()),
+            bound: PublishedBound::new(policy, clock.resolution()).with_leap_smear(smear),
             clock,
             steady_clock,
             corrected,
@@ -78,6 +82,12 @@ impl TrueTime {
     /// Publishes a new estimate, or withdraws it with `None`.
     pub fn publish(&self, estimate: Option<Estimate>) {
         self.shared.bound.publish(estimate);
+    }
+
+    /// Publishes a new estimate with the leap second in force, if any; see
+    /// [`PublishedBound::publish_with_leap`].
+    pub fn publish_with_leap(&self, estimate: Option<Estimate>, leap: Option<LeapInForce>) {
+        self.shared.bound.publish_with_leap(estimate, leap);
     }
 
     /// Withdraws the estimate because of a disruption: the interval is unbounded with status

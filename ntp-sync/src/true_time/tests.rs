@@ -174,6 +174,7 @@ fn the_worst_error_of_a_reading_is_its_distance_to_the_far_end() {
         earliest: Timestamp::from_physical_micros(1_000),
         latest: Timestamp::from_physical_micros(1_100),
         status: Status::Synchronised,
+        leap: None,
     };
     assert_eq!(interval.worst_error(1_050), Duration::from_micros(50));
     assert_eq!(interval.worst_error(1_010), Duration::from_micros(90));

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ntp_sync::proto::engine::SourceState;
+use ntp_sync::proto::leap::Leap;
 use ntp_sync::{Disruption, NtpClient, Snapshot, Status, TimeInterval, TimeSources};
 use serde_json::{json, Value};
 
@@ -63,6 +64,9 @@ struct Update {
     /// The client was disrupted and had resynchronised before this snapshot was read (the
     /// snapshot channel keeps the latest only): this update stands for the disrupted one.
     missed: bool,
+    /// The leap second pending when the snapshot printed last, and now.
+    leap_from: Option<Leap>,
+    leap_to: Option<Leap>,
 }
 
 impl Update {
@@ -78,6 +82,8 @@ impl Update {
             to: now.status,
             disruption,
             missed: false,
+            leap_from: printed.leap,
+            leap_to: now.leap,
         };
         let missed = disruption.is_some_and(|d| d.kind.invalidates_estimate())
             && now.status != Status::Disrupted
@@ -96,7 +102,10 @@ impl Update {
             };
             return vec![disrupted, resynchronised];
         }
-        let news = current.polled || current.from != current.to || disruption.is_some();
+        let news = current.polled
+            || current.from != current.to
+            || disruption.is_some()
+            || current.leap_changed();
         match news {
             true => vec![current],
             false => Vec::new(),
@@ -105,6 +114,24 @@ impl Update {
 
     fn status_changed(&self) -> bool {
         self.from != self.to
+    }
+
+    fn leap_changed(&self) -> bool {
+        self.leap_from != self.leap_to
+    }
+
+    fn leap_event(&self) -> Option<(&'static str, Leap)> {
+        leap_event(self.leap_from, self.leap_to)
+    }
+}
+
+/// The leap's change from `from` to `to` in words: `pending` or `passed` (a withdrawn
+/// announcement reads the same: it no longer applies), with the leap it is about.
+fn leap_event(from: Option<Leap>, to: Option<Leap>) -> Option<(&'static str, Leap)> {
+    match (from, to) {
+        (from, Some(to)) if from != Some(to) => Some(("pending", to)),
+        (Some(from), None) => Some(("passed", from)),
+        _ => None,
     }
 }
 
@@ -115,6 +142,9 @@ fn print_text(snapshot: &Snapshot, interval: &TimeInterval, update: &Update) {
         (true, None) => out(&format!("status: {from} -> {to}")),
         (false, Some(disruption)) => out(&format!("disruption: {disruption}")),
         (false, None) => {}
+    }
+    if let Some((what, leap)) = update.leap_event() {
+        out(&format!("leap: {leap} {what}"));
     }
     if update.polled {
         out(&with_kernel(line(snapshot, interval), snapshot));
@@ -179,12 +209,14 @@ fn to_json(snapshot: &Snapshot, interval: &TimeInterval, update: &Update) -> Val
     let bounded = interval.status.bounds_true_time();
     let estimate = snapshot.estimate.filter(|_| bounded);
     let changed = update.status_changed();
-    let event = match (changed, update.disruption) {
-        (false, None) => Value::Null,
-        (_, disruption) => json!({
+    let leap_event = update.leap_event();
+    let event = match (changed, update.disruption, leap_event) {
+        (false, None, None) => Value::Null,
+        (_, disruption, _) => json!({
             "status_from": changed.then(|| update.from.to_string()),
             "status_to": changed.then(|| update.to.to_string()),
             "disruption": disruption,
+            "leap": leap_event.map(|(what, leap)| json!({"change": what, "leap": leap_json(&leap)})),
         }),
     };
     let in_force = match update.missed {
@@ -206,5 +238,36 @@ fn to_json(snapshot: &Snapshot, interval: &TimeInterval, update: &Update) -> Val
         "event": event,
         "kernel": snapshot.kernel.as_ref().map(crate::kernel::to_json),
         "conflict": snapshot.conflict,
+        "leap": snapshot.leap.as_ref().map(leap_json),
     })
+}
+
+/// A leap second as JSON: its kind, the midnight it ends a month at, and in words.
+fn leap_json(leap: &Leap) -> Value {
+    json!({
+        "kind": leap.kind,
+        "midnight": rfc3339(leap.midnight_unix_secs.saturating_mul(1_000_000_000)),
+        "text": leap.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntp_sync::proto::leap::LeapKind;
+
+    #[test]
+    fn a_leap_is_printed_when_it_becomes_pending_and_when_it_passes() {
+        let leap = Leap {
+            kind: LeapKind::Insert,
+            midnight_unix_secs: 1_483_228_800,
+        };
+        assert_eq!(leap_event(None, Some(leap)), Some(("pending", leap)));
+        assert_eq!(leap_event(Some(leap), Some(leap)), None);
+        assert_eq!(leap_event(Some(leap), None), Some(("passed", leap)));
+        assert_eq!(leap_event(None, None), None);
+        let json = leap_json(&leap);
+        assert_eq!(json["kind"], "Insert");
+        assert_eq!(json["midnight"], "2017-01-01T00:00:00.000000Z");
+    }
 }

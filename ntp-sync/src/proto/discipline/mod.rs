@@ -137,6 +137,18 @@ impl Discipline {
         self.last_estimate = None;
     }
 
+    /// Moves the correction, and the history the frequency is learned from, by
+    /// `shift_nanos`: the estimates are counted in a numbering `shift_nanos` away from now on
+    /// (after a leap second), which the corrected clock's reading does not see.
+    pub fn renumber(&mut self, shift_nanos: i64) {
+        if let Some(correction) = self.correction.as_mut() {
+            correction.base_nanos = correction.base_nanos.saturating_add(shift_nanos);
+        }
+        if let Some((_, offset)) = self.last_estimate.as_mut() {
+            *offset = offset.saturating_add(shift_nanos);
+        }
+    }
+
     /// The correction in force, `None` before the first accepted estimate.
     pub fn correction(&self) -> Option<Correction> {
         self.correction

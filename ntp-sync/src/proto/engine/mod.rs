@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::proto::estimate::{Estimate, StatusPolicy};
+use crate::proto::packet::LeapIndicator;
 use crate::proto::poll::PollConfig;
 use crate::proto::sample::{LocalTimes, Sample, SampleParams};
 use crate::proto::select::{select_with_undecided, Candidate, Verdict};
@@ -255,6 +256,29 @@ impl Engine {
     /// Drops every sample of every source (after the local clock was stepped).
     pub fn forget_samples(&mut self) {
         self.sources.iter_mut().for_each(Source::forget_samples);
+    }
+
+    /// Keeps, in every source, only the samples `keep` accepts; see
+    /// [`Source::retain_samples`].
+    pub fn retain_samples(&mut self, keep: impl Fn(&Sample) -> bool) {
+        self.sources
+            .iter_mut()
+            .for_each(|source| source.retain_samples(&keep));
+    }
+
+    /// The leap indicator a strict majority of the survivors of `evaluation` announce in
+    /// their latest responses (see [`leap::majority`](crate::proto::leap::majority)); `None`
+    /// without an agreement, or when the survivors are split.
+    pub fn announced_leap(&self, evaluation: &Evaluation) -> Option<LeapIndicator> {
+        evaluation.estimate()?;
+        let indicators: Vec<LeapIndicator> = self
+            .sources
+            .iter()
+            .zip(&evaluation.states)
+            .filter(|(_, state)| **state == SourceState::Combined)
+            .map(|(source, _)| source.leap_indicator().unwrap_or(LeapIndicator::NoWarning))
+            .collect();
+        crate::proto::leap::majority(&indicators)
     }
 
     /// Starts every source over after a disruption; see [`Source::resynchronise`]. Samples

@@ -31,6 +31,11 @@ pub struct SourceReport {
     pub next_poll: Option<Duration>,
     /// What selection made of it.
     pub state: SourceState,
+    /// A falseticker during the 24 hours around a leap second whose disagreement is the size
+    /// a leap smear explains: probably a server that smears among servers that step (or the
+    /// other way round), not a liar. Do not mix them.
+    #[serde(default)]
+    pub probable_smear: bool,
 }
 
 impl Engine {
@@ -61,6 +66,7 @@ impl Engine {
                     jitter_nanos: source.filter().jitter_nanos(),
                     next_poll: self.next_poll_in(index),
                     state: state.clone(),
+                    probable_smear: false,
                 }
             })
             .collect()

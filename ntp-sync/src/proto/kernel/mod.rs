@@ -241,6 +241,7 @@ impl KernelView {
                     (latest_nanos.saturating_add(999).div_euclid(1_000)).max(0) as u64,
                 ),
                 status: Status::Synchronised,
+                leap: None,
             },
             KernelBound::Unsynchronised(_) => TimeInterval::unbounded(),
         }

@@ -31,13 +31,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use hlc_core::Timestamp;
 
 pub use gap::{Gap, GapKind};
-pub use world::{ClientClock, DelayRange, Scenario, SimServer, WallEvent};
+pub use world::DEFAULT_ANNOUNCE_NANOS;
+pub use world::{ClientClock, DelayRange, Scenario, ServerLeap, SimServer, WallEvent};
 
 use crate::proto::answer::answer;
 use crate::proto::bound::{Health, PublishedBound, ReadPolicy};
 use crate::proto::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
 use crate::proto::engine::Engine;
 use crate::proto::estimate::{Estimate, Status};
+use crate::proto::packet::LeapIndicator;
 use crate::proto::published_correction::PublishedCorrection;
 use crate::proto::sample::LocalTimes;
 use crate::proto::source::PollFailure;
@@ -78,6 +80,14 @@ pub struct SimReport {
     pub status_after_gaps: Vec<Status>,
     /// The estimate at the end.
     pub last_estimate: Option<Estimate>,
+    /// Reads before the scenario's leap step that claimed a bound.
+    pub bounded_before_leap: u64,
+    /// Of those, reads that said the leap was pending.
+    pub pending_before_leap: u64,
+    /// Reads two seconds or more after the step that still said a leap was pending.
+    pub pending_after_leap: u64,
+    /// Refreshes at which selection named a falseticker a probable smearing source.
+    pub probable_smear: u64,
 }
 
 /// A running simulation.
@@ -122,8 +132,9 @@ impl Simulation {
         Self {
             tracker,
             // A microsecond clock, as the tokio client's default.
-            bound: PublishedBound::new(policy, std::time::Duration::from_micros(1)),
-            corrected: PublishedCorrection::new(),
+            bound: PublishedBound::new(policy, std::time::Duration::from_micros(1))
+                .with_leap_smear(scenario.leap_smear),
+            corrected: PublishedCorrection::new().with_leap_smear(scenario.leap_smear),
             rng: SplitMix64(scenario.seed),
             now: scenario.start_nanos,
             due: vec![Some(scenario.start_nanos); scenario.servers.len()],
@@ -306,6 +317,7 @@ impl Simulation {
         request: &[u8],
     ) -> Option<([u8; crate::proto::packet::HEADER_LEN], i64)> {
         let server = self.scenario.servers[index];
+        let leap = self.scenario.leap;
         let lost = self.rng.chance(server.loss) || server.behaviour.silent;
         let arrive = self.now + self.rng.within(server.outbound);
         let hold = self.rng.within(DelayRange {
@@ -314,10 +326,16 @@ impl Simulation {
         });
         // True time is the servers' reference, their drift counted from the start.
         let start = self.scenario.start_nanos;
-        let receive = server.behaviour.clock_at(arrive, start);
-        let transmit = server.behaviour.clock_at(arrive + hold, start);
+        let (arrive_unix, _) = server.leap.reading(leap.as_ref(), arrive);
+        let (leave_unix, indicator) = server.leap.reading(leap.as_ref(), arrive + hold);
+        let receive = server.behaviour.clock_at(arrive_unix, start);
+        let transmit = server.behaviour.clock_at(leave_unix, start);
         let back = arrive + hold + self.rng.within(server.inbound);
-        let response = answer(request, receive, transmit, &server.behaviour.params)?;
+        let mut params = server.behaviour.params;
+        if params.leap == LeapIndicator::NoWarning {
+            params.leap = indicator;
+        }
+        let response = answer(request, receive, transmit, &params)?;
         (!lost).then_some((response, back))
     }
 
@@ -340,13 +358,16 @@ impl Simulation {
     fn publish(&mut self, update: Update) {
         self.report.steps_noticed += u64::from(update.stepped);
         self.report.disruptions += u64::from(update.detected.is_some());
+        self.report.probable_smear += u64::from(!update.probable_smear.is_empty());
+        let leap = update.leap;
         if let Some(correction) = update.correction {
-            self.corrected.publish(correction);
+            self.corrected
+                .publish_with_leap(correction, leap.map(|l| l.leap));
         }
         self.bound.set_refused(self.tracker.refused());
         match update.disruption {
             Some(disruption) => self.bound.publish_disrupted(disruption.kind),
-            None => self.bound.publish(update.published),
+            None => self.bound.publish_with_leap(update.published, leap),
         }
     }
 
@@ -357,7 +378,9 @@ impl Simulation {
             return;
         }
         let local = self.local_micros(at);
-        let truth = Timestamp::from_physical_micros(u64::try_from(at / 1_000).unwrap_or(0));
+        let micros = |nanos: i64| u64::try_from(nanos.div_euclid(1_000)).unwrap_or(0);
+        let (low_truth, high_truth) = self.scenario.truths_at(at);
+        let truths = [low_truth, high_truth].map(|t| Timestamp::from_physical_micros(micros(t)));
         let interval = self.bound.interval_at(local);
         let reading = self.corrected.reading_at(local);
         let health = self.bound.health_at(local, Some(reading));
@@ -376,14 +399,19 @@ impl Simulation {
             self.report.bounded_checks += 1;
             let radius = i64::try_from(interval.radius().as_nanos()).unwrap_or(i64::MAX);
             self.report.max_radius_nanos = self.report.max_radius_nanos.max(radius);
-            if !interval.contains(truth) {
+            if !truths.iter().all(|truth| interval.contains(*truth)) {
                 self.report.misses += 1;
                 lied = true;
             }
+            self.count_leap(at, interval.leap.is_some());
         }
         if let Health::Healthy { radius } = health {
             self.report.healthy_checks += 1;
-            let error = reading.abs_diff(truth.physical_micros());
+            let error = truths
+                .iter()
+                .map(|truth| reading.abs_diff(truth.physical_micros()))
+                .max()
+                .unwrap_or(0);
             if u128::from(error) > radius.as_micros() {
                 self.report.health_misses += 1;
                 lied = true;
@@ -394,6 +422,22 @@ impl Simulation {
         }
         self.report.backward_reads += u64::from(reading < self.last_reading);
         self.last_reading = reading;
+    }
+}
+
+impl Simulation {
+    /// Counts a bounded read at true time `at` that said a leap was `pending`, or not.
+    fn count_leap(&mut self, at: i64, pending: bool) {
+        let Some(leap) = self.scenario.leap else {
+            return;
+        };
+        let step = leap.step_nanos();
+        if at < step {
+            self.report.bounded_before_leap += 1;
+            self.report.pending_before_leap += u64::from(pending);
+        } else if at >= step + 2_000_000_000 {
+            self.report.pending_after_leap += u64::from(pending);
+        }
     }
 }
 
@@ -408,5 +452,7 @@ fn address(index: usize) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, 10_000 + (index % 50_000) as u16))
 }
 
+#[cfg(test)]
+mod leap_tests;
 #[cfg(test)]
 mod tests;

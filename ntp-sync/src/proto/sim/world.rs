@@ -5,6 +5,8 @@ use std::time::Duration;
 use super::gap::{asleep_by, Gap};
 use crate::proto::engine::EngineConfig;
 use crate::proto::fault::{Behaviour, Fault};
+use crate::proto::leap::Leap;
+use crate::proto::packet::LeapIndicator;
 use crate::proto::poll::PollConfig;
 use crate::proto::watchdog::HostClocks;
 
@@ -29,6 +31,47 @@ pub struct SimServer {
     pub inbound: DelayRange,
     /// Probability that an exchange is lost, 0 to 1.
     pub loss: f64,
+    /// What it does about the scenario's leap second, if there is one.
+    pub leap: ServerLeap,
+}
+
+/// How a simulated server keeps a leap second.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ServerLeap {
+    /// It announces the leap (leap indicator 1 or 2) from `announce_nanos` before the step,
+    /// and steps its clock at it, as an NTP server on a POSIX kernel does.
+    Step {
+        /// How long before the step it announces.
+        announce_nanos: i64,
+    },
+    /// It smears the leap over the 24 hours around it and announces nothing, as the public
+    /// smearing services do.
+    Smear,
+}
+
+/// The default announcement: a day ahead, as many servers do.
+pub const DEFAULT_ANNOUNCE_NANOS: i64 = 86_400_000_000_000;
+
+impl ServerLeap {
+    /// The server's Unix time at continuous time `u` around `leap`, and its leap indicator.
+    pub(super) fn reading(&self, leap: Option<&Leap>, u: i64) -> (i64, LeapIndicator) {
+        let Some(leap) = leap else {
+            return (u, LeapIndicator::NoWarning);
+        };
+        let step = leap.step_nanos();
+        match *self {
+            Self::Smear => (leap.smeared(u), LeapIndicator::NoWarning),
+            Self::Step { announce_nanos } if u < step => {
+                let indicator = match (step - u <= announce_nanos, leap.kind) {
+                    (false, _) => LeapIndicator::NoWarning,
+                    (true, crate::proto::leap::LeapKind::Insert) => LeapIndicator::InsertSecond,
+                    (true, crate::proto::leap::LeapKind::Delete) => LeapIndicator::DeleteSecond,
+                };
+                (u, indicator)
+            }
+            Self::Step { .. } => (u + leap.shift_nanos(), LeapIndicator::NoWarning),
+        }
+    }
 }
 
 impl SimServer {
@@ -46,6 +89,9 @@ impl SimServer {
             outbound: path,
             inbound: path,
             loss: 0.0,
+            leap: ServerLeap::Step {
+                announce_nanos: DEFAULT_ANNOUNCE_NANOS,
+            },
         }
     }
 
@@ -163,6 +209,12 @@ pub struct Scenario {
     pub gaps: Vec<Gap>,
     /// The watchdog's heartbeat; `None` runs no watchdog.
     pub heartbeat: Option<Duration>,
+    /// A leap second at the end of a month: true time counts the continuous numbering (see
+    /// [`crate::proto::leap`]) and the servers keep the leap as each one's
+    /// [`ServerLeap`] says.
+    pub leap: Option<Leap>,
+    /// Whether the client smears leap seconds: its truth is then the smeared time.
+    pub leap_smear: bool,
 }
 
 impl Scenario {
@@ -189,6 +241,8 @@ impl Scenario {
             reads_per_poll: 2,
             gaps: Vec::new(),
             heartbeat: None,
+            leap: None,
+            leap_smear: crate::proto::leap::DEFAULT_LEAP_SMEAR,
         }
     }
 
@@ -227,6 +281,19 @@ impl Scenario {
             monotonic_raw_nanos: raw,
             realtime_nanos: self.system_clock_at(true_nanos),
             spread_nanos: 0,
+        }
+    }
+
+    /// Every Unix time the client may report at true (continuous) time `true_nanos`, as
+    /// `(low, high)`: two in the second after an unsmeared leap's step, one otherwise.
+    pub fn truths_at(&self, true_nanos: i64) -> (i64, i64) {
+        match (self.leap, self.leap_smear) {
+            (None, _) => (true_nanos, true_nanos),
+            (Some(leap), true) => {
+                let smeared = leap.smeared(true_nanos);
+                (smeared, smeared)
+            }
+            (Some(leap), false) => leap.readings(true_nanos),
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::proto::filter::ClockFilter;
-use crate::proto::packet::{Packet, HEADER_LEN};
+use crate::proto::packet::{LeapIndicator, Packet, HEADER_LEN};
 use crate::proto::poll::{PollConfig, PollSchedule};
 use crate::proto::sample::{LocalTimes, Sample, SampleParams};
 use crate::proto::timestamp::NtpTimestamp;
@@ -46,6 +46,7 @@ pub struct Source {
     last_failure: Option<PollFailure>,
     refused: Option<KissCode>,
     stratum: Option<u8>,
+    leap: Option<LeapIndicator>,
     consecutive_failures: u32,
     answered: bool,
 }
@@ -65,6 +66,7 @@ impl Source {
             last_failure: None,
             refused: None,
             stratum: None,
+            leap: None,
             consecutive_failures: 0,
             answered: false,
         }
@@ -110,6 +112,11 @@ impl Source {
     /// The stratum of the latest valid response.
     pub fn stratum(&self) -> Option<u8> {
         self.stratum
+    }
+
+    /// The leap indicator of the latest valid response: what the server announces now.
+    pub fn leap_indicator(&self) -> Option<LeapIndicator> {
+        self.leap
     }
 
     /// Polls in a row that gave no sample.
@@ -177,6 +184,7 @@ impl Source {
         self.last_transmit = Some(packet.transmit);
         self.reach |= 1;
         self.stratum = Some(packet.stratum);
+        self.leap = Some(packet.leap);
         self.filter.push(sample);
         self.schedule.succeeded();
         self.last_failure = None;
@@ -212,6 +220,12 @@ impl Source {
     /// Drops every sample (after a step of the local clock made them meaningless).
     pub fn forget_samples(&mut self) {
         self.filter.clear();
+    }
+
+    /// Keeps only the samples `keep` accepts (around a leap second, those certainly taken
+    /// after the step).
+    pub fn retain_samples(&mut self, keep: impl Fn(&Sample) -> bool) {
+        self.filter.retain(keep);
     }
 
     /// Starts over after a disruption: drops every sample, abandons the poll in flight (its
