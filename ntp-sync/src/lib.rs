@@ -224,7 +224,6 @@ mod lock;
 mod net;
 #[cfg(feature = "tokio")]
 pub mod query;
-#[cfg(feature = "tokio")]
 mod readings;
 #[cfg(feature = "tokio")]
 mod responder;
