@@ -39,6 +39,21 @@
 //! - [`lww`]: last-writer-wins registers and maps that merge by (timestamp, node id).
 //! - [`merge`]: a lazy k-way merge of per-node logs, and a live reorderer for interleaved
 //!   arrivals with a watermark and late-event reports.
+//! - [`health`]: whether this node's own clock can be trusted, combined from every source
+//!   that knows (time sync, the host's kernel figures, the peer monitor); see below.
+//! - [`peers`]: the peer-offset monitor that fences a node whose clock disagrees with a
+//!   strict majority of its peers.
+//!
+//! # Clock health
+//!
+//! Max offset guards a node against peers whose clocks run ahead, not against its own clock
+//! being the wrong one. Sources that know about the local clock report into a
+//! [`health::HealthBoard`], each through its own [`health::HealthReporter`]: time sync (its
+//! error bound judged by [`health::HealthPolicy`]: unhealthy past half of max offset; no
+//! bound; a disruption) and the [`peers::PeerMonitor`] (fenced by its peers). The worst
+//! report wins, in [`health::ClockHealth`]'s order. A request path reads it with one atomic
+//! load ([`health::HealthBoard::health`]). This crate depends on no time-sync crate: they
+//! report into it.
 //!
 //! # Performance
 //!
@@ -56,11 +71,13 @@ mod clock;
 mod datetime;
 mod error;
 mod events;
+pub mod health;
 mod hex;
 mod hlc;
 pub mod lww;
 pub mod merge;
 mod node;
+pub mod peers;
 mod persist;
 mod serde_impls;
 mod sync;

@@ -1,8 +1,10 @@
-//! The stamping path allocates nothing: `now`, `update` and encoding into a caller's buffer.
+//! The stamping path allocates nothing: `now`, `update` and encoding into a caller's buffer;
+//! nor does reading the clock's health on the request path.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use hlc_core::health::{HealthBoard, UnhealthyReason};
 use hlc_core::{wire, Hlc, NodeTimestamp, Timestamp};
 
 struct Counting;
@@ -56,6 +58,26 @@ fn stamping_and_encoding_do_not_allocate() {
     let after = allocations_on_this_thread();
     assert_ne!(checksum, Timestamp::ZERO.as_u64());
     assert_eq!(after - before, 0, "the stamping path allocated");
+}
+
+#[test]
+fn reading_health_does_not_allocate() {
+    let board = HealthBoard::new();
+    let fenced = UnhealthyReason::Fenced {
+        far: 3,
+        fresh: 4,
+        offset_ms: 900,
+    };
+    board.reporter("peers").report(fenced.into());
+    let before = allocations_on_this_thread();
+    let mut unhealthy = 0;
+    for _ in 0..10_000 {
+        unhealthy += usize::from(!board.is_healthy());
+        assert_eq!(board.health().reason(), Some(fenced));
+    }
+    let after = allocations_on_this_thread();
+    assert_eq!(unhealthy, 10_000);
+    assert_eq!(after - before, 0, "reading health allocated");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! (`scripts/test` adds `LOOM_MAX_PREEMPTIONS=3`, which keeps the three-thread model to
 //! seconds and still fails every test when the CAS is replaced by a plain load and store).
 //! The persisted models fail when the bound is published before it is stored, or published
-//! with `Relaxed` ordering.
+//! with `Relaxed` ordering. The health board's model fails when a reporter publishes the
+//! worst report outside the lock on the slots.
 #![cfg(loom)]
 
 use std::io;
@@ -163,4 +164,34 @@ fn two_threads_crossing_the_persisted_bound() {
 #[test]
 fn a_merge_and_a_stamp_crossing_the_persisted_bound_together() {
     check_persisted(&[&[Op::Tick(25), Op::Now], &[Op::Update(12), Op::Now]]);
+}
+
+/// Two sources report at once while a reader reads: once both are done, the board holds the
+/// worst of their last reports. Fails when a reporter publishes the worst after releasing the
+/// slots' lock (the older set of slots can then be published last).
+#[test]
+fn two_health_reporters_leave_the_worst_of_their_last_reports() {
+    use hlc_core::health::{ClockHealth, HealthBoard, UnhealthyReason};
+
+    const DISRUPTED: ClockHealth = ClockHealth::Unhealthy(UnhealthyReason::Disrupted);
+    const UNSYNC: ClockHealth = ClockHealth::Unhealthy(UnhealthyReason::Unsynchronised);
+    loom::model(|| {
+        let board = HealthBoard::new();
+        let (ntp, watchdog) = (board.reporter("ntp"), board.reporter("watchdog"));
+        let recovering = thread::spawn(move || {
+            watchdog.report(DISRUPTED);
+            watchdog.report(ClockHealth::Healthy);
+        });
+        let losing_sync = thread::spawn(move || ntp.report(UNSYNC));
+        let reader = board.clone();
+        let reading = thread::spawn(move || reader.health());
+        recovering.join().unwrap();
+        losing_sync.join().unwrap();
+        let seen = reading.join().unwrap();
+        assert!(
+            [ClockHealth::Healthy, DISRUPTED, UNSYNC].contains(&seen),
+            "{seen:?}"
+        );
+        assert_eq!(board.health(), UNSYNC);
+    });
 }
