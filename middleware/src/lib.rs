@@ -62,6 +62,7 @@ pub mod observer;
 pub mod policy;
 pub mod refusal;
 pub mod server;
+pub mod signature;
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -80,6 +81,7 @@ pub use client::{ClientError, HlcClient, HlcClientLayer};
 pub use extension::{MergedTimestamp, PeerTimestamp};
 pub use header::HeaderError;
 pub use observer::{LayerObserver, Side};
-pub use policy::Policy;
+pub use policy::{Policy, UnsignedPolicy};
 pub use refusal::{ProblemResponse, Refusal, RefusalResponse};
 pub use server::{HlcServer, HlcServerLayer};
+pub use signature::SigningKeys;
