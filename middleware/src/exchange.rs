@@ -61,19 +61,14 @@ impl<C: PhysicalClock> Exchange<C> {
     }
 
     /// Stamps an outgoing message with a fresh `now()`, replacing any `hlc` header it had,
-    /// and signs it when keys are set. A signature already there belonged to the replaced
-    /// value, so it goes.
+    /// and signs it (replacing any `hlc-signature`) when keys are set. Without keys the
+    /// signature header is not touched, so a keyless layer costs what it did before signing.
     #[inline]
     pub(crate) fn stamp(&self, headers: &mut HeaderMap) -> NodeTimestamp {
         let stamp = self.hlc.now_with_node();
         let value = header::encode(stamp);
-        match &self.signing_keys {
-            Some(keys) => {
-                headers.insert(HLC_SIGNATURE, keys.sign(value.as_bytes()));
-            }
-            None => {
-                headers.remove(HLC_SIGNATURE);
-            }
+        if let Some(keys) = &self.signing_keys {
+            headers.insert(HLC_SIGNATURE, keys.sign(value.as_bytes()));
         }
         headers.insert(HLC, value);
         if let Some(observer) = &self.observer {

@@ -255,24 +255,16 @@ async fn the_signature_is_checked_before_the_max_offset() {
 }
 
 #[tokio::test]
-async fn without_keys_signatures_are_not_read_and_stale_ones_are_dropped() {
+async fn without_keys_signatures_are_neither_read_nor_written() {
     let hlc = server_node();
     let service = HlcServerLayer::new(hlc.clone()).layer(counting(&Arc::default()));
     let mut request = stamped(caller_stamp(100_000));
-    let bogus = HeaderValue::from_static("v1=k1:zz");
-    request.headers_mut().insert(HLC_SIGNATURE, bogus.clone());
+    request
+        .headers_mut()
+        .insert(HLC_SIGNATURE, HeaderValue::from_static("v1=k1:zz"));
     let response = service.oneshot(request).await.unwrap();
     assert!(response.headers().get(HLC_SIGNATURE).is_none());
     assert!(saw_peer(response), "a keyless server read the signature");
-
-    // A keyless client replaces the stamp, so a signature already on the request goes.
-    let seen = service_fn(|request: Request<()>| async move {
-        Ok::<_, Infallible>(Response::new(request.headers().contains_key(HLC_SIGNATURE)))
-    });
-    let mut request = Request::new(());
-    request.headers_mut().insert(HLC_SIGNATURE, bogus);
-    let client = HlcClientLayer::new(hlc).layer(seen);
-    assert!(!client.oneshot(request).await.unwrap().into_body());
 }
 
 /// A peer that answers with its own stamp, signed with `keys` when given.
