@@ -10,6 +10,7 @@ use std::path::Path;
 
 use hlc_core::lww::{LwwMap, LwwRegister};
 use hlc_core::{NodeId, NodeTimestamp, Timestamp, LOGICAL_BITS};
+use hlc_fuzz::signing::signer;
 use hlc_fuzz::{MAX_OFFSET_MICROS, NOW_MICROS};
 use ntp_sync::proto::packet::{LeapIndicator, Packet, MODE_SERVER};
 use ntp_sync::proto::timestamp::{NtpShort, NtpTimestamp};
@@ -21,12 +22,13 @@ type Seeds = Vec<(&'static str, Vec<u8>)>;
 
 fn main() -> io::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    let targets: [(&str, Seeds); 10] = [
+    let targets: [(&str, Seeds); 11] = [
         ("ntp_request", ntp_request()),
         ("ntp_packet", ntp_packet()),
         ("client_response_header", client_response_header()),
         ("grpc_refusal", grpc_refusal()),
         ("header_server_layer", header_server_layer()),
+        ("signature_header", signature_header()),
         ("otel_extract", otel_extract()),
         ("upper_bound_file", upper_bound_file()),
         ("serde_forms", serde_forms()),
@@ -179,6 +181,31 @@ fn header_server_layer() -> Seeds {
     ]
 }
 
+/// Flags byte, then the `hlc` value and the `hlc-signature` values (see the target).
+fn signature_header() -> Seeds {
+    let (valid, far) = (valid().to_string(), too_far_ahead().to_string());
+    let signed = |flags: u8, stamp: &str, id: &str| {
+        let signature = signer(id).sign(stamp.as_bytes());
+        let signature = signature.to_str().expect("signatures are ASCII");
+        [&[flags][..], text(&[stamp, "\n", signature]).as_slice()].concat()
+    };
+    let mut mismatch = signed(0, &valid, "k1");
+    let last = mismatch.len() - 1;
+    mismatch[last] = if mismatch[last] == b'0' { b'1' } else { b'0' };
+    vec![
+        ("signed_k1", signed(0, &valid, "k1")),
+        ("signed_k2_ignore", signed(1, &valid, "k2")),
+        ("signed_too_far_ahead", signed(0, &far, "k1")),
+        ("mismatch_refused", mismatch),
+        ("unsigned_ignored", [&[1][..], valid.as_bytes()].concat()),
+        (
+            "malformed_signature",
+            [&[0][..], text(&[&valid, "\nv1=k1:zz"]).as_slice()].concat(),
+        ),
+        ("no_hlc_header", text(&["\u{2}", &valid])),
+    ]
+}
+
 fn otel_extract() -> Seeds {
     let valid = valid().to_string();
     let traceparent = "traceparent:00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -201,7 +228,10 @@ fn upper_bound_file() -> Seeds {
     vec![
         ("now", format!("{NOW_MICROS}\n").into_bytes()),
         // Beyond how far ahead a restart accepts a stored bound.
-        ("a_day_ahead", format!("{}\n", NOW_MICROS + 86_400_000_000).into_bytes()),
+        (
+            "a_day_ahead",
+            format!("{}\n", NOW_MICROS + 86_400_000_000).into_bytes(),
+        ),
         ("leading_zeros", b"0007".to_vec()),
         (
             "max_physical",

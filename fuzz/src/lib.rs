@@ -1,7 +1,8 @@
 //! What the fuzz targets share: the counts of accepted and rejected inputs, the fixed time
-//! their clocks stand at, and the split of an input into header values.
+//! their clocks stand at, the split of an input into header values and the signing keys.
 
 pub mod lines;
+pub mod signing;
 pub mod tally;
 
 /// 2023-11-14T22:13:20Z in µs since the epoch: where every target's manual clock stands. It

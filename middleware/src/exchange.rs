@@ -12,8 +12,9 @@ use http::{Extensions, HeaderMap};
 use crate::extension::{MergedTimestamp, PeerTimestamp};
 use crate::header::{self, HLC};
 use crate::observer::{LayerObserver, Side};
-use crate::policy::Policy;
+use crate::policy::{Policy, UnsignedPolicy};
 use crate::refusal::Refusal;
+use crate::signature::{SignatureError, SigningKeys, HLC_SIGNATURE};
 
 /// The clock of one layer, with its policies and observer.
 pub(crate) struct Exchange<C> {
@@ -23,6 +24,9 @@ pub(crate) struct Exchange<C> {
     pub(crate) on_malformed: Policy,
     pub(crate) on_too_far_ahead: Policy,
     pub(crate) observer: Option<Arc<dyn LayerObserver>>,
+    /// With keys, stamps are signed and a received stamp is merged only once verified.
+    pub(crate) signing_keys: Option<SigningKeys>,
+    pub(crate) on_unsigned: UnsignedPolicy,
 }
 
 /// A message that may go on: the peer's stamp (when one was merged) and the receive stamp.
@@ -51,14 +55,22 @@ impl<C: PhysicalClock> Exchange<C> {
             on_malformed: Policy::Refuse,
             on_too_far_ahead: Policy::Refuse,
             observer: None,
+            signing_keys: None,
+            on_unsigned: UnsignedPolicy::default(),
         }
     }
 
-    /// Stamps an outgoing message with a fresh `now()`, replacing any `hlc` header it had.
+    /// Stamps an outgoing message with a fresh `now()`, replacing any `hlc` header it had,
+    /// and signs it (replacing any `hlc-signature`) when keys are set. Without keys the
+    /// signature header is not touched, so a keyless layer costs what it did before signing.
     #[inline]
     pub(crate) fn stamp(&self, headers: &mut HeaderMap) -> NodeTimestamp {
         let stamp = self.hlc.now_with_node();
-        headers.insert(HLC, header::encode(stamp));
+        let value = header::encode(stamp);
+        if let Some(keys) = &self.signing_keys {
+            headers.insert(HLC_SIGNATURE, keys.sign(value.as_bytes()));
+        }
+        headers.insert(HLC, value);
         if let Some(observer) = &self.observer {
             observer.stamped(self.side, stamp);
         }
@@ -67,12 +79,34 @@ impl<C: PhysicalClock> Exchange<C> {
 
     /// Merges an incoming message's header under the policies. On `Err` nothing was merged
     /// and the clock was not touched.
+    ///
+    /// The signature is checked before the max offset: an unverified stamp says nothing
+    /// about the peer's clock, so it must not reach the rule (or the observer) as if trusted.
     #[inline]
     pub(crate) fn receive(&self, headers: &HeaderMap) -> Result<Received, Refusal> {
         match header::decode(headers) {
-            Ok(Some(peer)) => self.merge(peer),
+            Ok(Some(peer)) => match self.authenticate(headers) {
+                Ok(()) => self.merge(peer),
+                Err(error) => self.unmerged(Refusal::Signature(error), self.unsigned_policy()),
+            },
             Ok(None) => self.unmerged(Refusal::Missing, self.on_missing),
             Err(error) => self.unmerged(Refusal::Header(error), self.on_malformed),
+        }
+    }
+
+    /// Verifies the signature over the one `hlc` value `decode` accepted; passes without keys.
+    #[inline]
+    fn authenticate(&self, headers: &HeaderMap) -> Result<(), SignatureError> {
+        let (Some(keys), Some(value)) = (&self.signing_keys, headers.get(HLC)) else {
+            return Ok(());
+        };
+        keys.verify_message(headers, value.as_bytes()).map(drop)
+    }
+
+    fn unsigned_policy(&self) -> Policy {
+        match self.on_unsigned {
+            UnsignedPolicy::Refuse => Policy::Refuse,
+            UnsignedPolicy::Ignore => Policy::Pass,
         }
     }
 
@@ -129,6 +163,8 @@ impl<C> Clone for Exchange<C> {
             on_malformed: self.on_malformed,
             on_too_far_ahead: self.on_too_far_ahead,
             observer: self.observer.clone(),
+            signing_keys: self.signing_keys.clone(),
+            on_unsigned: self.on_unsigned,
         }
     }
 }
@@ -142,6 +178,8 @@ impl<C> fmt::Debug for Exchange<C> {
             .field("on_malformed", &self.on_malformed)
             .field("on_too_far_ahead", &self.on_too_far_ahead)
             .field("observer", &self.observer.is_some())
+            .field("signing_keys", &self.signing_keys)
+            .field("on_unsigned", &self.on_unsigned)
             .finish()
     }
 }

@@ -33,10 +33,36 @@
 //!   refusal response (RFC 9457 problem details, or a gRPC status); [`LayerObserver`] reports
 //!   what happened to instrumentation.
 //! - [`header`] specifies the wire format for peers written in any language.
+//! - [`signature`] signs stamps so that a caller without the cluster's key cannot move its
+//!   clock (below).
 //!
 //! Both layers are `Clone`, delegate `poll_ready`, accept any body type and buffer nothing.
 //! A refusal is an `Ok` response, as tower-http's refusing middleware do. What they cost per
 //! request, and under load over loopback, is measured in `benches/README.md`.
+//!
+//! # Signed stamps
+//!
+//! Without keys, any caller that reaches a service can push its clock up to the max offset
+//! ahead. Given [`SigningKeys`] (a key file: one `<key id> <key as hex>` a line, the first
+//! signs, all verify), both layers add `hlc-signature: v1=<key id>:<HMAC-SHA256 in hex>`
+//! over the exact `hlc` value to every stamp they send, and merge a received stamp only when
+//! its signature verifies (RustCrypto `hmac` and `sha2`, compared in constant time). An
+//! unsigned or badly signed stamp is never merged; [`UnsignedPolicy`] decides whether the
+//! message is still served (`Ignore`, the default) or refused (`Refuse`: `401` with problem
+//! details, gRPC `UNAUTHENTICATED`, a [`ClientError`] on the client). The signature is
+//! checked before the max offset. Without keys nothing changes. See [`signature`] and
+//! `HEADER.md`.
+//!
+//! ```
+//! # use std::sync::Arc;
+//! use hlc_middleware::{HlcServerLayer, SigningKeys, UnsignedPolicy};
+//! let keys = SigningKeys::parse(&format!("k1 {}", "5e".repeat(32)))?; // or SigningKeys::load(path)
+//! let layer = HlcServerLayer::new(Arc::new(hlc_core::Hlc::new()))
+//!     .signing_keys(keys)
+//!     .unsigned(UnsignedPolicy::Refuse);
+//! # let _ = layer;
+//! # Ok::<(), hlc_middleware::signature::KeyFileError>(())
+//! ```
 //!
 //! # Features
 //!
@@ -62,6 +88,7 @@ pub mod observer;
 pub mod policy;
 pub mod refusal;
 pub mod server;
+pub mod signature;
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -80,6 +107,7 @@ pub use client::{ClientError, HlcClient, HlcClientLayer};
 pub use extension::{MergedTimestamp, PeerTimestamp};
 pub use header::HeaderError;
 pub use observer::{LayerObserver, Side};
-pub use policy::Policy;
+pub use policy::{Policy, UnsignedPolicy};
 pub use refusal::{ProblemResponse, Refusal, RefusalResponse};
 pub use server::{HlcServer, HlcServerLayer};
+pub use signature::SigningKeys;

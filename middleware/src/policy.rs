@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | no `hlc` header | [`Policy::Pass`] | [`Policy::Pass`] |
 //! | malformed or duplicated header | [`Policy::Refuse`] (400) | [`Policy::Refuse`] (error) |
-//! | peer more than max offset ahead | always refused | [`Policy::Refuse`] (error) |
+//! | peer more than max offset ahead | [`Policy::Refuse`] (400) | [`Policy::Refuse`] (error) |
+//! | unsigned or badly signed, once keys are set | [`UnsignedPolicy::Ignore`] | [`UnsignedPolicy::Ignore`] |
 //!
 //! Whatever the policy, a header that is not merged leaves the clock as it was.
 //!
@@ -25,4 +26,21 @@ pub enum Policy {
     Refuse,
     /// Let the message through as if it carried no header; nothing is merged.
     Pass,
+}
+
+/// What a layer holding [`SigningKeys`](crate::signature::SigningKeys) does with a stamp that
+/// is unsigned or whose signature does not verify (see [`signature`](crate::signature)).
+///
+/// Either way the stamp is not merged and the clock is left as it was. Without keys no
+/// signature is read, and this policy does nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum UnsignedPolicy {
+    /// Refuse the message: the server answers `401` with problem details (gRPC:
+    /// `UNAUTHENTICATED`) without calling its inner service; the client returns a
+    /// [`ClientError`](crate::ClientError) saying why.
+    Refuse,
+    /// Serve the message (the server answers with its own signed stamp) but do not merge the
+    /// caller's stamp: a caller without the key can never move the clock. The default.
+    #[default]
+    Ignore,
 }

@@ -3,7 +3,9 @@
 //!
 //! On the server, a gRPC request (content-type `application/grpc*`) from a peer too far ahead
 //! is answered with `grpc-status` 9, FAILED_PRECONDITION, without reaching the service; a
-//! malformed header gets 3, INVALID_ARGUMENT. Handlers read the stamps from the request
+//! malformed header gets 3, INVALID_ARGUMENT, and, with signing keys and
+//! [`UnsignedPolicy::Refuse`](crate::UnsignedPolicy::Refuse), an unsigned or badly signed
+//! stamp gets 16, UNAUTHENTICATED. Handlers read the stamps from the request
 //! extensions, which tonic carries over: `request.extensions().get::<MergedTimestamp>()`.
 //!
 //! On the client, [`client_layer`] is [`HlcClientLayer`] with its
@@ -71,13 +73,17 @@ where
 }
 
 /// The gRPC status for a client-side error: FAILED_PRECONDITION for a response stamped too
-/// far ahead, INTERNAL for a malformed or missing header, and the transport's own status
-/// otherwise.
+/// far ahead, UNAUTHENTICATED for one unsigned or badly signed (under
+/// [`UnsignedPolicy::Refuse`](crate::UnsignedPolicy::Refuse)), INTERNAL for a malformed or
+/// missing header, and the transport's own status otherwise.
 pub fn status<E: Into<BoxError>>(error: ClientError<E>) -> Status {
     match error {
         ClientError::Service(error) => Status::from_error(error.into()),
         ClientError::Refused(refusal @ Refusal::TooFarAhead { .. }) => {
             Status::failed_precondition(format!("response refused: {refusal}"))
+        }
+        ClientError::Refused(refusal @ Refusal::Signature(_)) => {
+            Status::unauthenticated(format!("response refused: {refusal}"))
         }
         ClientError::Refused(refusal) => Status::internal(format!("response refused: {refusal}")),
     }

@@ -9,7 +9,8 @@ use tower::Layer;
 use super::HlcClient;
 use crate::exchange::Exchange;
 use crate::observer::{LayerObserver, Side};
-use crate::policy::Policy;
+use crate::policy::{Policy, UnsignedPolicy};
+use crate::signature::SigningKeys;
 
 /// Applies [`HlcClient`]: stamps each request, merges each response's `hlc` header. See the
 /// [module docs](crate::client).
@@ -43,6 +44,23 @@ impl<C: PhysicalClock> HlcClientLayer<C> {
     /// [`Policy::Refuse`]). [`Policy::Pass`] hands the response over unmerged.
     pub fn on_too_far_ahead(mut self, policy: Policy) -> Self {
         Arc::make_mut(&mut self.exchange).on_too_far_ahead = policy;
+        self
+    }
+
+    /// Signs every request's stamp with the first of `keys`, and merges a response's stamp
+    /// only when its `hlc-signature` verifies under one of them; other stamps go to the
+    /// [`unsigned`](Self::unsigned) policy. See [`signature`](crate::signature).
+    pub fn signing_keys(mut self, keys: SigningKeys) -> Self {
+        Arc::make_mut(&mut self.exchange).signing_keys = Some(keys);
+        self
+    }
+
+    /// What to do, once [`signing_keys`](Self::signing_keys) are set, with a response whose
+    /// stamp is unsigned or fails verification (default [`UnsignedPolicy::Ignore`]: handed
+    /// over unmerged; [`UnsignedPolicy::Refuse`]: a
+    /// [`ClientError::Refused`](crate::ClientError::Refused) saying why).
+    pub fn unsigned(mut self, policy: UnsignedPolicy) -> Self {
+        Arc::make_mut(&mut self.exchange).on_unsigned = policy;
         self
     }
 

@@ -7,6 +7,9 @@
 //! stamped too far ahead, or with a malformed header, becomes
 //! [`ClientError::Refused`] by default, and the clock stays as it was; the
 //! [policies](HlcClientLayer::on_too_far_ahead) can let such responses through instead.
+//! With [`signing_keys`](HlcClientLayer::signing_keys) requests are signed and a response's
+//! stamp is merged only when its signature verifies; [`unsigned`](HlcClientLayer::unsigned)
+//! decides whether an unverified response is still handed over (unmerged) or refused.
 //!
 //! ```
 //! use std::{convert::Infallible, sync::Arc};

@@ -17,6 +17,8 @@ use super::Refusal;
 pub(crate) const FAILED_PRECONDITION: u8 = 9;
 /// gRPC status code INVALID_ARGUMENT.
 pub(crate) const INVALID_ARGUMENT: u8 = 3;
+/// gRPC status code UNAUTHENTICATED.
+pub(crate) const UNAUTHENTICATED: u8 = 16;
 
 /// Whether the request's content-type says gRPC (`application/grpc`, `application/grpc+proto`,
 /// `application/grpc-web`, ...).
@@ -30,6 +32,7 @@ pub(crate) fn is_grpc(request: &HeaderMap) -> bool {
 pub(crate) fn refusal(refusal: &Refusal) -> Response<Bytes> {
     let code = match refusal {
         Refusal::TooFarAhead { .. } => FAILED_PRECONDITION,
+        Refusal::Signature(_) => UNAUTHENTICATED,
         _ => INVALID_ARGUMENT,
     };
     let mut response = Response::new(Bytes::new());
@@ -88,5 +91,16 @@ mod tests {
             "the message carries no hlc header"
         );
         assert!(response.body().is_empty());
+    }
+
+    #[test]
+    fn a_signature_refusal_is_unauthenticated() {
+        let refusal = Refusal::Signature(crate::signature::SignatureError::Missing);
+        let response = super::refusal(&refusal);
+        assert_eq!(response.headers()["grpc-status"], "16");
+        assert_eq!(
+            response.headers()["grpc-message"],
+            "the message carries no hlc-signature header"
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! The default, [`ProblemResponse`], answers HTTP requests with `400` and an
 //! `application/problem+json` body (RFC 9457) naming the remote time, the local time and the
 //! bound, and gRPC requests with a trailers-only `grpc-status: 9` (FAILED_PRECONDITION) saying
-//! the same. Anything else is a closure away:
+//! the same. A stamp refused for its [signature](crate::signature) gets `401` (gRPC `16`,
+//! UNAUTHENTICATED). Anything else is a closure away:
 //!
 //! ```
 //! use bytes::Bytes;
@@ -36,6 +37,7 @@ use http::header::HeaderMap;
 use http::Response;
 
 use crate::header::HeaderError;
+use crate::signature::SignatureError;
 
 pub use problem::ProblemResponse;
 
@@ -59,16 +61,23 @@ pub enum Refusal {
     /// The message carries no header (and the policy refuses such messages).
     #[error("the message carries no hlc header")]
     Missing,
+    /// The stamp is unsigned or its signature does not verify (and
+    /// [`UnsignedPolicy::Refuse`](crate::UnsignedPolicy::Refuse) refuses such messages).
+    #[error("{0}")]
+    Signature(#[from] SignatureError),
 }
 
 impl Refusal {
     /// A short, stable identifier of the kind of refusal, usable as OpenTelemetry's
-    /// `error.type`: `hlc.too_far_ahead`, `hlc.malformed_header` or `hlc.missing_header`.
+    /// `error.type`: `hlc.too_far_ahead`, `hlc.malformed_header`, `hlc.missing_header`,
+    /// `hlc.signature_missing` or `hlc.signature_invalid`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::TooFarAhead { .. } => "hlc.too_far_ahead",
             Self::Header(_) => "hlc.malformed_header",
             Self::Missing => "hlc.missing_header",
+            Self::Signature(error) if error.is_missing() => "hlc.signature_missing",
+            Self::Signature(_) => "hlc.signature_invalid",
         }
     }
 }
@@ -109,6 +118,10 @@ mod tests {
         };
         assert_eq!(too_far.kind(), "hlc.too_far_ahead");
         assert_eq!(Refusal::Missing.kind(), "hlc.missing_header");
+        let unsigned = Refusal::Signature(SignatureError::Missing);
+        assert_eq!(unsigned.kind(), "hlc.signature_missing");
+        let duplicate = Refusal::Signature(SignatureError::Duplicate { count: 2 });
+        assert_eq!(duplicate.kind(), "hlc.signature_invalid");
         assert_eq!(
             Refusal::Missing.to_string(),
             "the message carries no hlc header"

@@ -5,16 +5,22 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hlc_core::{NodeTimestamp, UpdateError};
-use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{Response, StatusCode};
 
 use super::{grpc, Refusal, RefusalResponse};
+
+/// The challenge of a `401`: the scheme is the header a caller must add.
+const CHALLENGE: &str = "hlc-signature";
 
 /// The default refusal: RFC 9457 problem details over HTTP, a gRPC status for gRPC requests.
 ///
 /// A peer too far ahead gets `400` unless [`too_far_ahead_status`](Self::too_far_ahead_status)
 /// says otherwise; malformed and missing headers always get `400` (gRPC: INVALID_ARGUMENT),
-/// since retrying them cannot help.
+/// since retrying them cannot help. A stamp unsigned or badly signed gets `401` with
+/// `WWW-Authenticate: hlc-signature` (RFC 9110, section 15.5.2, asks every `401` for a
+/// challenge) and the problem type `urn:hlc:signature-missing` or `urn:hlc:signature-invalid`
+/// (gRPC: UNAUTHENTICATED).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProblemResponse {
     too_far_ahead_status: StatusCode,
@@ -45,6 +51,7 @@ impl ProblemResponse {
     fn http(&self, refusal: &Refusal) -> Response<Bytes> {
         let status = match refusal {
             Refusal::TooFarAhead { .. } => self.too_far_ahead_status,
+            Refusal::Signature(_) => StatusCode::UNAUTHORIZED,
             _ => StatusCode::BAD_REQUEST,
         };
         let body = problem_json(refusal, status);
@@ -58,6 +65,9 @@ impl ProblemResponse {
         if let (Refusal::TooFarAhead { .. }, Some(after)) = (refusal, self.retry_after) {
             let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Refusal::Signature(_) = refusal {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
         }
         response
     }
@@ -85,6 +95,10 @@ fn problem_json(refusal: &Refusal, status: StatusCode) -> serde_json::Value {
         Refusal::TooFarAhead { .. } => ("too-far-ahead", "remote clock too far ahead"),
         Refusal::Header(_) => ("malformed-header", "malformed hlc header"),
         Refusal::Missing => ("missing-header", "missing hlc header"),
+        Refusal::Signature(error) if error.is_missing() => {
+            ("signature-missing", "missing hlc signature")
+        }
+        Refusal::Signature(_) => ("signature-invalid", "invalid hlc signature"),
     };
     let mut body = serde_json::json!({
         "type": format!("urn:hlc:{kind}"),
@@ -182,5 +196,25 @@ mod tests {
             "malformed hlc header: expected 36 bytes, got 3"
         );
         assert!(body.get("remote_time").is_none());
+    }
+
+    #[test]
+    fn signature_refusals_are_401_with_a_challenge_and_a_type_each() {
+        use crate::signature::SignatureError;
+        let problem = ProblemResponse::new().too_far_ahead_status(StatusCode::SERVICE_UNAVAILABLE);
+        let missing = Refusal::Signature(SignatureError::Missing);
+        let invalid = Refusal::Signature(SignatureError::Mismatch("k1".parse().unwrap()));
+        for (refusal, kind) in [
+            (missing, "signature-missing"),
+            (invalid, "signature-invalid"),
+        ] {
+            let response = problem.respond(&refusal, &HeaderMap::new());
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(response.headers()[WWW_AUTHENTICATE], "hlc-signature");
+            let body = json(&response);
+            assert_eq!(body["type"], format!("urn:hlc:{kind}"));
+            assert_eq!(body["status"], 401);
+            assert_eq!(body["detail"], refusal.to_string());
+        }
     }
 }

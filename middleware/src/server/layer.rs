@@ -11,8 +11,9 @@ use super::config::ServerConfig;
 use super::HlcServer;
 use crate::exchange::Exchange;
 use crate::observer::{LayerObserver, Side};
-use crate::policy::Policy;
+use crate::policy::{Policy, UnsignedPolicy};
 use crate::refusal::RefusalResponse;
+use crate::signature::SigningKeys;
 
 /// Applies [`HlcServer`]: merges each request's `hlc` header, refuses skewed peers, stamps
 /// every response. See the [module docs](crate::server).
@@ -71,6 +72,22 @@ impl<C: PhysicalClock> HlcServerLayer<C> {
     /// [`ProblemResponse`](crate::refusal::ProblemResponse)).
     pub fn refusal_response(mut self, responder: impl RefusalResponse) -> Self {
         self.config_mut().responder = Arc::new(responder);
+        self
+    }
+
+    /// Signs every response's stamp with the first of `keys`, and merges a request's stamp
+    /// only when its `hlc-signature` verifies under one of them; other stamps go to the
+    /// [`unsigned`](Self::unsigned) policy. See [`signature`](crate::signature).
+    pub fn signing_keys(mut self, keys: SigningKeys) -> Self {
+        self.config_mut().exchange_mut().signing_keys = Some(keys);
+        self
+    }
+
+    /// What to do, once [`signing_keys`](Self::signing_keys) are set, with a request whose
+    /// stamp is unsigned or fails verification (default [`UnsignedPolicy::Ignore`]: served,
+    /// not merged; [`UnsignedPolicy::Refuse`]: `401`, gRPC `UNAUTHENTICATED`).
+    pub fn unsigned(mut self, policy: UnsignedPolicy) -> Self {
+        self.config_mut().exchange_mut().on_unsigned = policy;
         self
     }
 

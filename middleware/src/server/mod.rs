@@ -3,15 +3,20 @@
 //! For each request [`HlcServer`]:
 //!
 //! 1. leaves it alone when the [skip predicate](HlcServerLayer::skip_if) says so;
-//! 2. parses the `hlc` header and merges it with [`Hlc::update`](hlc_core::Hlc::update);
+//! 2. parses the `hlc` header, verifies its signature when
+//!    [`signing_keys`](HlcServerLayer::signing_keys) are set, and merges it with
+//!    [`Hlc::update`](hlc_core::Hlc::update);
 //! 3. refuses the request, *without calling the inner service and without merging*, when the
 //!    peer is further ahead than the clock's max offset, when the header is malformed or
-//!    duplicated (unless [`on_malformed`](HlcServerLayer::on_malformed) passes it), or when it
-//!    is missing and [`on_missing`](HlcServerLayer::on_missing) refuses that;
+//!    duplicated (unless [`on_malformed`](HlcServerLayer::on_malformed) passes it), when it
+//!    is missing and [`on_missing`](HlcServerLayer::on_missing) refuses that, or when its
+//!    signature does not verify and [`unsigned`](HlcServerLayer::unsigned) refuses that (an
+//!    unverified stamp that is let through is not merged either);
 //! 4. otherwise puts [`PeerTimestamp`](crate::PeerTimestamp) (when there was a header) and
 //!    [`MergedTimestamp`](crate::MergedTimestamp) into the request's extensions and calls the
 //!    inner service;
-//! 5. stamps the response, refusals and error responses alike, with a fresh `now()`.
+//! 5. stamps the response, refusals and error responses alike, with a fresh `now()`, signed
+//!    when keys are set.
 //!
 //! A refusal is an `Ok` response (see [`refusal`](crate::refusal)); the inner service's own
 //! errors pass through unchanged and unstamped, since there is no response to stamp. Bodies
