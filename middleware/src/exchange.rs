@@ -6,13 +6,14 @@
 use std::fmt;
 use std::sync::Arc;
 
+use hlc_core::health::{ClockHealth, HealthBoard, UnhealthyReason};
 use hlc_core::{Hlc, NodeTimestamp, PhysicalClock, Timestamp};
 use http::{Extensions, HeaderMap};
 
 use crate::extension::{MergedTimestamp, PeerTimestamp};
 use crate::header::{self, HLC};
 use crate::observer::{LayerObserver, Side};
-use crate::policy::{Policy, UnsignedPolicy};
+use crate::policy::{HealthMode, Policy, UnsignedPolicy};
 use crate::refusal::Refusal;
 use crate::signature::{SignatureError, SigningKeys, HLC_SIGNATURE};
 
@@ -27,6 +28,9 @@ pub(crate) struct Exchange<C> {
     /// With keys, stamps are signed and a received stamp is merged only once verified.
     pub(crate) signing_keys: Option<SigningKeys>,
     pub(crate) on_unsigned: UnsignedPolicy,
+    /// With a board, an unhealthy local clock refuses (or, observing only, reports) messages.
+    pub(crate) health: Option<HealthBoard>,
+    pub(crate) health_mode: HealthMode,
 }
 
 /// A message that may go on: the peer's stamp (when one was merged) and the receive stamp.
@@ -57,6 +61,41 @@ impl<C: PhysicalClock> Exchange<C> {
             observer: None,
             signing_keys: None,
             on_unsigned: UnsignedPolicy::default(),
+            health: None,
+            health_mode: HealthMode::default(),
+        }
+    }
+
+    /// Whether the local clock may serve and stamp: `Err` when a board is set, it reads
+    /// unhealthy, and the mode enforces. One relaxed atomic load when a board is set, nothing
+    /// otherwise.
+    #[inline]
+    pub(crate) fn check_health(&self) -> Result<(), UnhealthyReason> {
+        let Some(board) = &self.health else {
+            return Ok(());
+        };
+        match board.health() {
+            ClockHealth::Healthy => Ok(()),
+            ClockHealth::Unhealthy(reason) => self.untrusted(reason),
+        }
+    }
+
+    #[cold]
+    fn untrusted(&self, reason: UnhealthyReason) -> Result<(), UnhealthyReason> {
+        let refusal = Refusal::ClockUntrusted(reason);
+        match self.health_mode {
+            HealthMode::Enforce => {
+                if let Some(observer) = &self.observer {
+                    observer.refused(self.side, &refusal);
+                }
+                Err(reason)
+            }
+            HealthMode::ObserveOnly => {
+                if let Some(observer) = &self.observer {
+                    observer.ignored(self.side, &refusal);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -165,6 +204,8 @@ impl<C> Clone for Exchange<C> {
             observer: self.observer.clone(),
             signing_keys: self.signing_keys.clone(),
             on_unsigned: self.on_unsigned,
+            health: self.health.clone(),
+            health_mode: self.health_mode,
         }
     }
 }
@@ -180,6 +221,8 @@ impl<C> fmt::Debug for Exchange<C> {
             .field("observer", &self.observer.is_some())
             .field("signing_keys", &self.signing_keys)
             .field("on_unsigned", &self.on_unsigned)
+            .field("health", &self.health)
+            .field("health_mode", &self.health_mode)
             .finish()
     }
 }

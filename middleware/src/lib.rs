@@ -64,6 +64,38 @@
 //! # Ok::<(), hlc_middleware::signature::KeyFileError>(())
 //! ```
 //!
+//! # Clock health
+//!
+//! Max offset protects a cluster only while each node's own clock is close to true time. Given
+//! a [`HealthBoard`](hlc_core::health::HealthBoard) (which time sync, a disruption watchdog and
+//! the peer monitor report into; the worst report wins), both layers read the local clock's
+//! health before each message, one relaxed atomic load with no lock and no allocation, and
+//! while it is unhealthy:
+//!
+//! - [`HlcServerLayer::health`] answers `503` with `Retry-After`
+//!   ([`DEFAULT_UNTRUSTED_RETRY_AFTER`]) and problem details of type `urn:hlc:clock-untrusted`
+//!   whose `detail` and members name the reason (the radius and its limit, the fencing
+//!   verdict, or no bound / a disruption); gRPC requests get `grpc-status: 14` (UNAVAILABLE).
+//!   The inner service is not called, the caller's stamp is not merged, and the answer carries
+//!   no `hlc` header: a stamp from an untrusted clock is what must not spread.
+//! - [`HlcClientLayer::health`] sends nothing and returns [`ClientError::ClockUntrusted`].
+//! - [`HealthMode::ObserveOnly`] serves and sends as usual but tells the [`LayerObserver`].
+//!
+//! Without a board nothing changes. [`startup::wait_healthy`] holds a node back at start-up
+//! until its clock is healthy, for a bounded time.
+//!
+//! ```
+//! # use std::sync::Arc;
+//! use hlc_core::health::{HealthBoard, UnhealthyReason};
+//! use hlc_middleware::{HealthMode, HlcServerLayer};
+//! let board = HealthBoard::new();
+//! let time_sync = board.reporter("ntp"); // ntp-sync's `NtpClient::report_health` takes this
+//! time_sync.report(UnhealthyReason::Unsynchronised.into()); // until its first bound
+//! let layer = HlcServerLayer::new(Arc::new(hlc_core::Hlc::new())).health(board.clone());
+//! let observing = layer.clone().health_mode(HealthMode::ObserveOnly);
+//! # let _ = (layer, observing);
+//! ```
+//!
 //! # Features
 //!
 //! None is on by default; each adds a module of the same name.
@@ -89,6 +121,7 @@ pub mod policy;
 pub mod refusal;
 pub mod server;
 pub mod signature;
+pub mod startup;
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -107,7 +140,7 @@ pub use client::{ClientError, HlcClient, HlcClientLayer};
 pub use extension::{MergedTimestamp, PeerTimestamp};
 pub use header::HeaderError;
 pub use observer::{LayerObserver, Side};
-pub use policy::{Policy, UnsignedPolicy};
-pub use refusal::{ProblemResponse, Refusal, RefusalResponse};
+pub use policy::{HealthMode, Policy, UnsignedPolicy};
+pub use refusal::{ProblemResponse, Refusal, RefusalResponse, DEFAULT_UNTRUSTED_RETRY_AFTER};
 pub use server::{HlcServer, HlcServerLayer};
 pub use signature::SigningKeys;

@@ -59,13 +59,16 @@ pub trait LayerObserver: Send + Sync + 'static {
         let _ = (side, peer, merged, local_micros);
     }
 
-    /// A message was refused; nothing was merged.
+    /// A message was refused; nothing was merged. On the client side a
+    /// [`Refusal::ClockUntrusted`] means the request was never sent.
     fn refused(&self, side: Side, refusal: &Refusal) {
         let _ = (side, refusal);
     }
 
-    /// A malformed header was let through under [`Policy::Pass`](crate::Policy::Pass);
-    /// nothing was merged.
+    /// What would have been refused was let through: a malformed header under
+    /// [`Policy::Pass`](crate::Policy::Pass) (nothing was merged), or a message while the local
+    /// clock is untrusted under [`HealthMode::ObserveOnly`](crate::HealthMode::ObserveOnly)
+    /// ([`Refusal::ClockUntrusted`]; the message then goes on as usual).
     fn ignored(&self, side: Side, refusal: &Refusal) {
         let _ = (side, refusal);
     }

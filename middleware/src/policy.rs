@@ -6,6 +6,7 @@
 //! | malformed or duplicated header | [`Policy::Refuse`] (400) | [`Policy::Refuse`] (error) |
 //! | peer more than max offset ahead | [`Policy::Refuse`] (400) | [`Policy::Refuse`] (error) |
 //! | unsigned or badly signed, once keys are set | [`UnsignedPolicy::Ignore`] | [`UnsignedPolicy::Ignore`] |
+//! | local clock unhealthy, once a board is set | [`HealthMode::Enforce`] (503) | [`HealthMode::Enforce`] (not sent) |
 //!
 //! Whatever the policy, a header that is not merged leaves the clock as it was.
 //!
@@ -43,4 +44,23 @@ pub enum UnsignedPolicy {
     /// caller's stamp: a caller without the key can never move the clock. The default.
     #[default]
     Ignore,
+}
+
+/// What a layer watching a [`HealthBoard`](hlc_core::health::HealthBoard) does while the
+/// local clock is unhealthy (see [clock health](crate#clock-health)). Without a board the
+/// layers never read clock health, and this mode does nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HealthMode {
+    /// Refuse: the server answers `503` with problem details (gRPC: `UNAVAILABLE`) without
+    /// reading the request's stamp or calling its inner service; the client returns
+    /// [`ClientError::ClockUntrusted`](crate::ClientError::ClockUntrusted) and sends nothing.
+    /// The default.
+    #[default]
+    Enforce,
+    /// Serve and send as if healthy, but tell the
+    /// [`LayerObserver`](crate::LayerObserver) (its `ignored`, with a
+    /// [`Refusal::ClockUntrusted`](crate::Refusal::ClockUntrusted)) about every message that
+    /// enforcing would have refused: for rolling the check out, or for a cluster where an
+    /// outage costs more than an out-of-order stamp.
+    ObserveOnly,
 }

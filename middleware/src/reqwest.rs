@@ -4,7 +4,9 @@
 //! response's header, and puts [`PeerTimestamp`](crate::PeerTimestamp) and
 //! [`MergedTimestamp`](crate::MergedTimestamp) into the response's extensions. A refused
 //! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`](crate::Refusal); the clock
-//! is left as it was.
+//! is left as it was. With a [health board](HlcClientLayer::health), a request is not sent
+//! while the local clock is unhealthy: the error wraps
+//! [`Refusal::ClockUntrusted`](crate::Refusal::ClockUntrusted).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -36,6 +38,7 @@ use reqwest_middleware::{Error, Middleware, Next};
 
 use crate::client::HlcClientLayer;
 use crate::exchange::Exchange;
+use crate::refusal::Refusal;
 
 /// Stamps requests and merges responses for a `reqwest_middleware` client.
 pub struct HlcMiddleware<C = SystemClock> {
@@ -64,6 +67,9 @@ impl<C: PhysicalClock + 'static> Middleware for HlcMiddleware<C> {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<::reqwest::Response> {
+        if let Err(reason) = self.exchange.check_health() {
+            return Err(Error::middleware(Refusal::ClockUntrusted(reason)));
+        }
         self.exchange.stamp(request.headers_mut());
         let mut response = next.run(request, extensions).await?;
         let received = self

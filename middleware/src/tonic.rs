@@ -9,7 +9,10 @@
 //! extensions, which tonic carries over: `request.extensions().get::<MergedTimestamp>()`.
 //!
 //! On the client, [`client_layer`] is [`HlcClientLayer`] with its
-//! errors mapped by [`status`]: a response stamped too far ahead becomes FAILED_PRECONDITION.
+//! errors mapped by [`status`]: a response stamped too far ahead becomes FAILED_PRECONDITION,
+//! and a request held back because the local clock is untrusted becomes UNAVAILABLE. A
+//! server with a [health board](HlcServerLayer::health) answers UNAVAILABLE (`14`) while
+//! its own clock is untrusted.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -75,7 +78,8 @@ where
 /// The gRPC status for a client-side error: FAILED_PRECONDITION for a response stamped too
 /// far ahead, UNAUTHENTICATED for one unsigned or badly signed (under
 /// [`UnsignedPolicy::Refuse`](crate::UnsignedPolicy::Refuse)), INTERNAL for a malformed or
-/// missing header, and the transport's own status otherwise.
+/// missing header, UNAVAILABLE for a request not sent because the local clock is untrusted
+/// (see [`HlcClientLayer::health`]), and the transport's own status otherwise.
 pub fn status<E: Into<BoxError>>(error: ClientError<E>) -> Status {
     match error {
         ClientError::Service(error) => Status::from_error(error.into()),
@@ -86,5 +90,8 @@ pub fn status<E: Into<BoxError>>(error: ClientError<E>) -> Status {
             Status::unauthenticated(format!("response refused: {refusal}"))
         }
         ClientError::Refused(refusal) => Status::internal(format!("response refused: {refusal}")),
+        ClientError::ClockUntrusted(reason) => {
+            Status::unavailable(format!("request not sent: local clock untrusted: {reason}"))
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! The client layer's error.
 
+use hlc_core::health::UnhealthyReason;
+
 use crate::refusal::Refusal;
 
 /// Why [`HlcClient`](crate::HlcClient) returned no response.
@@ -13,6 +15,11 @@ pub enum ClientError<E> {
     /// touched and the response was dropped.
     #[error("response refused: {0}")]
     Refused(Refusal),
+    /// The local clock is unhealthy (see
+    /// [`HlcClientLayer::health`](crate::HlcClientLayer::health)), so the request was not
+    /// sent: the inner service was never called and the clock was not read.
+    #[error("request not sent: local clock untrusted: {0}")]
+    ClockUntrusted(UnhealthyReason),
 }
 
 impl<E> ClientError<E> {
@@ -20,7 +27,7 @@ impl<E> ClientError<E> {
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
             Self::Refused(refusal) => Some(refusal),
-            Self::Service(_) => None,
+            Self::Service(_) | Self::ClockUntrusted(_) => None,
         }
     }
 }

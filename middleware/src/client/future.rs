@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use hlc_core::health::UnhealthyReason;
 use hlc_core::PhysicalClock;
 use http::Response;
 use pin_project_lite::pin_project;
@@ -17,14 +18,38 @@ pin_project! {
     /// [`ClientError`].
     pub struct ResponseFuture<F, C> {
         #[pin]
-        future: F,
-        exchange: Arc<Exchange<C>>,
+        state: State<F, C>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, C> {
+        Sent {
+            #[pin]
+            future: F,
+            exchange: Arc<Exchange<C>>,
+        },
+        // The local clock was untrusted: nothing was sent. `None` once resolved.
+        NotSent {
+            reason: Option<UnhealthyReason>,
+        },
     }
 }
 
 impl<F, C> ResponseFuture<F, C> {
     pub(crate) fn new(future: F, exchange: Arc<Exchange<C>>) -> Self {
-        Self { future, exchange }
+        Self {
+            state: State::Sent { future, exchange },
+        }
+    }
+
+    pub(crate) fn not_sent(reason: UnhealthyReason) -> Self {
+        Self {
+            state: State::NotSent {
+                reason: Some(reason),
+            },
+        }
     }
 }
 
@@ -36,13 +61,19 @@ where
     type Output = Result<Response<B>, ClientError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = ready!(this.future.poll(cx)).map_err(ClientError::Service)?;
-        let received = this
-            .exchange
-            .receive(response.headers())
-            .map_err(ClientError::Refused)?;
-        received.insert_into(response.extensions_mut());
-        Poll::Ready(Ok(response))
+        match self.project().state.project() {
+            StateProj::Sent { future, exchange } => {
+                let mut response = ready!(future.poll(cx)).map_err(ClientError::Service)?;
+                let received = exchange
+                    .receive(response.headers())
+                    .map_err(ClientError::Refused)?;
+                received.insert_into(response.extensions_mut());
+                Poll::Ready(Ok(response))
+            }
+            StateProj::NotSent { reason } => {
+                let reason = reason.take().expect("polled after completion");
+                Poll::Ready(Err(ClientError::ClockUntrusted(reason)))
+            }
+        }
     }
 }

@@ -3,13 +3,14 @@
 use std::fmt;
 use std::sync::Arc;
 
+use hlc_core::health::HealthBoard;
 use hlc_core::{Hlc, PhysicalClock, SystemClock};
 use tower::Layer;
 
 use super::HlcClient;
 use crate::exchange::Exchange;
 use crate::observer::{LayerObserver, Side};
-use crate::policy::{Policy, UnsignedPolicy};
+use crate::policy::{HealthMode, Policy, UnsignedPolicy};
 use crate::signature::SigningKeys;
 
 /// Applies [`HlcClient`]: stamps each request, merges each response's `hlc` header. See the
@@ -61,6 +62,22 @@ impl<C: PhysicalClock> HlcClientLayer<C> {
     /// [`ClientError::Refused`](crate::ClientError::Refused) saying why).
     pub fn unsigned(mut self, policy: UnsignedPolicy) -> Self {
         Arc::make_mut(&mut self.exchange).on_unsigned = policy;
+        self
+    }
+
+    /// Reads the local clock's health from `board` before each request (one atomic load):
+    /// while it is unhealthy, nothing is sent and the call returns
+    /// [`ClientError::ClockUntrusted`](crate::ClientError::ClockUntrusted) naming the reason;
+    /// see [`health_mode`](Self::health_mode) and [clock health](crate#clock-health).
+    pub fn health(mut self, board: HealthBoard) -> Self {
+        Arc::make_mut(&mut self.exchange).health = Some(board);
+        self
+    }
+
+    /// What an unhealthy clock does once [`health`](Self::health) is set (default
+    /// [`HealthMode::Enforce`]; [`HealthMode::ObserveOnly`] sends and tells the observer).
+    pub fn health_mode(mut self, mode: HealthMode) -> Self {
+        Arc::make_mut(&mut self.exchange).health_mode = mode;
         self
     }
 

@@ -10,6 +10,8 @@
 //! With [`signing_keys`](HlcClientLayer::signing_keys) requests are signed and a response's
 //! stamp is merged only when its signature verifies; [`unsigned`](HlcClientLayer::unsigned)
 //! decides whether an unverified response is still handed over (unmerged) or refused.
+//! With a [health board](HlcClientLayer::health), a request is not sent at all while the
+//! local clock is unhealthy: the call resolves to [`ClientError::ClockUntrusted`] at once.
 //!
 //! ```
 //! use std::{convert::Infallible, sync::Arc};
@@ -99,6 +101,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        if let Err(reason) = self.exchange.check_health() {
+            return ResponseFuture::not_sent(reason);
+        }
         self.exchange.stamp(request.headers_mut());
         ResponseFuture::new(self.inner.call(request), Arc::clone(&self.exchange))
     }

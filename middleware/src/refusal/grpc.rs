@@ -17,6 +17,8 @@ use super::Refusal;
 pub(crate) const FAILED_PRECONDITION: u8 = 9;
 /// gRPC status code INVALID_ARGUMENT.
 pub(crate) const INVALID_ARGUMENT: u8 = 3;
+/// gRPC status code UNAVAILABLE: the one gRPC asks clients to retry (with backoff).
+pub(crate) const UNAVAILABLE: u8 = 14;
 /// gRPC status code UNAUTHENTICATED.
 pub(crate) const UNAUTHENTICATED: u8 = 16;
 
@@ -33,6 +35,7 @@ pub(crate) fn refusal(refusal: &Refusal) -> Response<Bytes> {
     let code = match refusal {
         Refusal::TooFarAhead { .. } => FAILED_PRECONDITION,
         Refusal::Signature(_) => UNAUTHENTICATED,
+        Refusal::ClockUntrusted(_) => UNAVAILABLE,
         _ => INVALID_ARGUMENT,
     };
     let mut response = Response::new(Bytes::new());
@@ -91,6 +94,17 @@ mod tests {
             "the message carries no hlc header"
         );
         assert!(response.body().is_empty());
+    }
+
+    #[test]
+    fn an_untrusted_clock_is_unavailable() {
+        let reason = hlc_core::health::UnhealthyReason::Disrupted;
+        let response = refusal(&Refusal::ClockUntrusted(reason));
+        assert_eq!(response.headers()["grpc-status"], "14");
+        assert_eq!(
+            response.headers()["grpc-message"],
+            "local clock untrusted: clock disrupted (suspend, pause or step)"
+        );
     }
 
     #[test]

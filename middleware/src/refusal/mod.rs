@@ -4,7 +4,9 @@
 //! `application/problem+json` body (RFC 9457) naming the remote time, the local time and the
 //! bound, and gRPC requests with a trailers-only `grpc-status: 9` (FAILED_PRECONDITION) saying
 //! the same. A stamp refused for its [signature](crate::signature) gets `401` (gRPC `16`,
-//! UNAUTHENTICATED). Anything else is a closure away:
+//! UNAUTHENTICATED). A node whose own clock is [unhealthy](crate#clock-health) answers `503`
+//! with `Retry-After` (default [`DEFAULT_UNTRUSTED_RETRY_AFTER`]) and the problem type
+//! `urn:hlc:clock-untrusted` (gRPC `14`, UNAVAILABLE). Anything else is a closure away:
 //!
 //! ```
 //! use bytes::Bytes;
@@ -32,6 +34,7 @@ mod grpc;
 mod problem;
 
 use bytes::Bytes;
+use hlc_core::health::UnhealthyReason;
 use hlc_core::{NodeTimestamp, UpdateError};
 use http::header::HeaderMap;
 use http::Response;
@@ -39,7 +42,7 @@ use http::Response;
 use crate::header::HeaderError;
 use crate::signature::SignatureError;
 
-pub use problem::ProblemResponse;
+pub use problem::{ProblemResponse, DEFAULT_UNTRUSTED_RETRY_AFTER};
 
 /// Why a message was refused. The server layer also leaves it in its refusal response's
 /// extensions; the client layer returns it in
@@ -65,12 +68,17 @@ pub enum Refusal {
     /// [`UnsignedPolicy::Refuse`](crate::UnsignedPolicy::Refuse) refuses such messages).
     #[error("{0}")]
     Signature(#[from] SignatureError),
+    /// This node's own clock is unhealthy (see [`health`](crate::server::HlcServerLayer::health)):
+    /// whatever the message carries, a clock that cannot honour max offset must not serve or
+    /// stamp. Refused before the header is read, so nothing is merged.
+    #[error("local clock untrusted: {0}")]
+    ClockUntrusted(UnhealthyReason),
 }
 
 impl Refusal {
     /// A short, stable identifier of the kind of refusal, usable as OpenTelemetry's
     /// `error.type`: `hlc.too_far_ahead`, `hlc.malformed_header`, `hlc.missing_header`,
-    /// `hlc.signature_missing` or `hlc.signature_invalid`.
+    /// `hlc.signature_missing`, `hlc.signature_invalid` or `hlc.clock_untrusted`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::TooFarAhead { .. } => "hlc.too_far_ahead",
@@ -78,6 +86,7 @@ impl Refusal {
             Self::Missing => "hlc.missing_header",
             Self::Signature(error) if error.is_missing() => "hlc.signature_missing",
             Self::Signature(_) => "hlc.signature_invalid",
+            Self::ClockUntrusted(_) => "hlc.clock_untrusted",
         }
     }
 }
@@ -125,6 +134,12 @@ mod tests {
         assert_eq!(
             Refusal::Missing.to_string(),
             "the message carries no hlc header"
+        );
+        let untrusted = Refusal::ClockUntrusted(UnhealthyReason::Unsynchronised);
+        assert_eq!(untrusted.kind(), "hlc.clock_untrusted");
+        assert_eq!(
+            untrusted.to_string(),
+            "local clock untrusted: no time sync bound"
         );
     }
 }

@@ -42,11 +42,15 @@ impl<C: PhysicalClock> ServerConfig<C> {
         self.skip.as_ref().is_some_and(|skip| skip(uri))
     }
 
-    /// The stamped refusal response, with the refusal in its extensions.
+    /// The refusal response, with the refusal in its extensions; stamped, unless the refusal
+    /// is that the local clock is untrusted: a stamp from that clock is what it must not
+    /// spread (a fenced clock up to max offset ahead would still be merged by its peers).
     #[cold]
     pub(crate) fn refuse(&self, refusal: Refusal, request: &HeaderMap) -> Response<Bytes> {
         let mut response = self.responder.respond(&refusal, request);
-        self.exchange.stamp(response.headers_mut());
+        if !matches!(refusal, Refusal::ClockUntrusted(_)) {
+            self.exchange.stamp(response.headers_mut());
+        }
         response.extensions_mut().insert(refusal);
         response
     }

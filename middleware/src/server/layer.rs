@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use hlc_core::health::HealthBoard;
 use hlc_core::{Hlc, PhysicalClock, SystemClock};
 use http::Uri;
 use tower::Layer;
@@ -11,7 +12,7 @@ use super::config::ServerConfig;
 use super::HlcServer;
 use crate::exchange::Exchange;
 use crate::observer::{LayerObserver, Side};
-use crate::policy::{Policy, UnsignedPolicy};
+use crate::policy::{HealthMode, Policy, UnsignedPolicy};
 use crate::refusal::RefusalResponse;
 use crate::signature::SigningKeys;
 
@@ -88,6 +89,23 @@ impl<C: PhysicalClock> HlcServerLayer<C> {
     /// not merged; [`UnsignedPolicy::Refuse`]: `401`, gRPC `UNAUTHENTICATED`).
     pub fn unsigned(mut self, policy: UnsignedPolicy) -> Self {
         self.config_mut().exchange_mut().on_unsigned = policy;
+        self
+    }
+
+    /// Reads the local clock's health from `board` before each request (one atomic load):
+    /// while it is unhealthy, requests are answered `503` with `Retry-After` and problem
+    /// details of type `urn:hlc:clock-untrusted` (gRPC `UNAVAILABLE`), unstamped, without
+    /// calling the inner service; see [`health_mode`](Self::health_mode) and
+    /// [clock health](crate#clock-health). Skipped paths are not checked.
+    pub fn health(mut self, board: HealthBoard) -> Self {
+        self.config_mut().exchange_mut().health = Some(board);
+        self
+    }
+
+    /// What an unhealthy clock does once [`health`](Self::health) is set (default
+    /// [`HealthMode::Enforce`]; [`HealthMode::ObserveOnly`] serves and tells the observer).
+    pub fn health_mode(mut self, mode: HealthMode) -> Self {
+        self.config_mut().exchange_mut().health_mode = mode;
         self
     }
 

@@ -3,19 +3,22 @@
 //! For each request [`HlcServer`]:
 //!
 //! 1. leaves it alone when the [skip predicate](HlcServerLayer::skip_if) says so;
-//! 2. parses the `hlc` header, verifies its signature when
+//! 2. when a [health board](HlcServerLayer::health) says the local clock is unhealthy,
+//!    answers `503` (gRPC `UNAVAILABLE`) without reading the stamp, calling the inner
+//!    service or stamping the answer (unless [observing only](crate::HealthMode::ObserveOnly));
+//! 3. parses the `hlc` header, verifies its signature when
 //!    [`signing_keys`](HlcServerLayer::signing_keys) are set, and merges it with
 //!    [`Hlc::update`](hlc_core::Hlc::update);
-//! 3. refuses the request, *without calling the inner service and without merging*, when the
+//! 4. refuses the request, *without calling the inner service and without merging*, when the
 //!    peer is further ahead than the clock's max offset, when the header is malformed or
 //!    duplicated (unless [`on_malformed`](HlcServerLayer::on_malformed) passes it), when it
 //!    is missing and [`on_missing`](HlcServerLayer::on_missing) refuses that, or when its
 //!    signature does not verify and [`unsigned`](HlcServerLayer::unsigned) refuses that (an
 //!    unverified stamp that is let through is not merged either);
-//! 4. otherwise puts [`PeerTimestamp`](crate::PeerTimestamp) (when there was a header) and
+//! 5. otherwise puts [`PeerTimestamp`](crate::PeerTimestamp) (when there was a header) and
 //!    [`MergedTimestamp`](crate::MergedTimestamp) into the request's extensions and calls the
 //!    inner service;
-//! 5. stamps the response, refusals and error responses alike, with a fresh `now()`, signed
+//! 6. stamps the response, refusals (but an untrusted clock's) and error responses alike, with a fresh `now()`, signed
 //!    when keys are set.
 //!
 //! A refusal is an `Ok` response (see [`refusal`](crate::refusal)); the inner service's own
@@ -63,6 +66,7 @@ pub use future::ResponseFuture;
 pub use layer::HlcServerLayer;
 
 use crate::body::HlcBody;
+use crate::refusal::Refusal;
 use config::ServerConfig;
 
 /// Carries HLC timestamps across the server side of a service; built by [`HlcServerLayer`].
@@ -115,6 +119,10 @@ where
         if self.config.skips(request.uri()) {
             return ResponseFuture::called(self.inner.call(request), None);
         }
+        if let Err(reason) = self.config.exchange.check_health() {
+            let refusal = Refusal::ClockUntrusted(reason);
+            return ResponseFuture::refused(self.config.refuse(refusal, request.headers()));
+        }
         match self.config.exchange.receive(request.headers()) {
             Ok(received) => {
                 received.insert_into(request.extensions_mut());
@@ -150,7 +158,6 @@ mod tests {
     use crate::extension::{MergedTimestamp, PeerTimestamp};
     use crate::header::HLC;
     use crate::policy::Policy;
-    use crate::refusal::Refusal;
     use hlc_core::{ManualClock, NodeId, NodeTimestamp, Timestamp};
     use std::convert::Infallible;
     use tower::ServiceExt;
