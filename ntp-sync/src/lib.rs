@@ -247,7 +247,7 @@ pub use steady_clock::SteadyClock;
 pub use true_time::TrueTime;
 
 #[cfg(feature = "tokio")]
-pub use client::{BuildError, NtpClient, NtpClientBuilder, Snapshot};
+pub use client::{BuildError, NtpClient, NtpClientBuilder, Snapshot, HEALTH_REPORT_INTERVAL};
 #[cfg(feature = "tokio")]
 pub use commit_wait::CommitWaitError;
 #[cfg(feature = "tokio")]

@@ -497,3 +497,32 @@ fn system_nanos() -> i64 {
         .unwrap();
     i64::try_from(since.as_nanos()).unwrap()
 }
+
+#[tokio::test]
+async fn a_reporting_client_is_unhealthy_on_the_board_until_it_has_a_bound() {
+    use hlc_core::health::{HealthBoard, UnhealthyReason};
+    bounded(async {
+        let silent = responder(&[Fault::Silence]).await;
+        let board = HealthBoard::new();
+        let mut client = fast_client(&[&silent]);
+        client.report_health(board.reporter("ntp"));
+        // At once, before any task ran: a client without a bound never looks healthy.
+        assert_eq!(board.health(), UnhealthyReason::Unsynchronised.into());
+
+        let server = responder(&[]).await;
+        let board = HealthBoard::new();
+        let mut client = fast_client(&[&server]);
+        client.report_health(board.reporter("ntp"));
+        // Load stretches round trips and with them the radius; wait (bounded) for the
+        // board to follow the client, whatever the first polls measured.
+        tokio::time::timeout(LIMIT, async {
+            while !board.is_healthy() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("board {:?}, client {:?}", board.health(), client.health()));
+        assert!(client.health().is_healthy(), "{:?}", client.health());
+    })
+    .await;
+}

@@ -1,16 +1,19 @@
 //! The tokio client: polls its servers in the background and publishes the bound.
 
 mod builder;
+mod health_task;
 mod poller;
 mod state;
 
 use std::sync::Arc;
 
+use hlc_core::health::HealthReporter;
 use hlc_core::Timestamp;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use builder::{BuildError, NtpClientBuilder};
+pub use health_task::HEALTH_REPORT_INTERVAL;
 pub use state::Snapshot;
 
 use crate::commit_wait::CommitWaitError;
@@ -59,6 +62,28 @@ impl NtpClient {
     /// it (not still slewing towards it, nor refusing it); see [`Health`].
     pub fn health(&self) -> Health {
         self.shared.true_time.health()
+    }
+
+    /// Keeps `reporter` saying what [`health`](Self::health) says, in hlc-core's terms (see
+    /// [`proto::clock_health`](crate::proto::clock_health) for the mapping), so that the
+    /// layers of `hlc-middleware` reading its [`HealthBoard`](hlc_core::health::HealthBoard)
+    /// refuse to serve while this client's clock is untrusted.
+    ///
+    /// Reports before it returns (unsynchronised, before the first poll), then after every poll and
+    /// every [`HEALTH_REPORT_INTERVAL`], on a task that stops with the client; the last
+    /// report then stands, as a dropped reporter's does.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let board = hlc_core::health::HealthBoard::new();
+    /// let mut client = ntp_sync::NtpClient::builder().server("pool.ntp.org:123").start()?;
+    /// client.report_health(board.reporter("ntp"));
+    /// # Ok(()) }
+    /// ```
+    pub fn report_health(&mut self, reporter: HealthReporter) {
+        let first = health_task::first_report(&self.shared, &reporter);
+        let task = health_task::report_health(Arc::clone(&self.shared), reporter, first);
+        self.tasks.push(tokio::spawn(task));
     }
 
     /// The software-disciplined clock, for `Hlc::with_clock`.

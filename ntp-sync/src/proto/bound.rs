@@ -136,9 +136,13 @@ pub struct ReadPolicy {
 }
 
 /// The default share of max offset that a clock's worst-case error may use and stay healthy:
-/// two nodes each within half of max offset of true time are within max offset of each
-/// other.
-pub const DEFAULT_HEALTH_SHARE: f64 = 0.5;
+/// hlc-core's rule, [`HealthPolicy::DEFAULT_RADIUS_LIMIT`](hlc_core::health::HealthPolicy::DEFAULT_RADIUS_LIMIT)
+/// as a share of [`DEFAULT_MAX_OFFSET`](hlc_core::DEFAULT_MAX_OFFSET) (a half: two nodes
+/// each within half of max offset of true time are within max offset of each other).
+#[allow(clippy::cast_precision_loss)] // Both are far below 2^53 ns: exact in an f64.
+pub const DEFAULT_HEALTH_SHARE: f64 = hlc_core::health::HealthPolicy::DEFAULT_RADIUS_LIMIT
+    .as_nanos() as f64
+    / hlc_core::DEFAULT_MAX_OFFSET.as_nanos() as f64;
 
 /// The estimate as published, and the arithmetic of reading it: lock-free, allocation-free.
 #[derive(Debug)]

@@ -19,6 +19,7 @@
 //!   every poll and heartbeat, step detection, disruptions and discipline included.
 //! - [`bound`] and [`published_correction`]: the estimate and the correction as published to
 //!   readers, and what they say at a given reading of the local clock.
+//! - [`clock_health`]: the health of [`bound`] in hlc-core's terms, for its health board.
 //! - [`kernel`] and [`combine`]: the host kernel's own bound, from the figures a read of
 //!   `adjtimex` returned, and how it is combined with the network's.
 //! - [`answer`] and [`fault`]: the responder's side, an answer to a request and the faults it
@@ -27,6 +28,7 @@
 
 pub mod answer;
 pub mod bound;
+pub mod clock_health;
 pub mod combine;
 pub mod discipline;
 pub mod engine;
