@@ -17,9 +17,16 @@
 //!     --clock-offset 2000 --peer http://127.0.0.1:8080 --ntp 127.0.0.1:11123
 //! ```
 //!
+//! With `--wait-synced SECONDS` as well it listens at once instead, answering `503`
+//! (`urn:hlc:clock-untrusted`, `Retry-After`) until ntp-sync says the clock is healthy, and
+//! says so when it turns healthy. After SECONDS it stops waiting but keeps answering `503`
+//! while the clock is unhealthy: serving from an untrusted clock is what the flag prevents.
+//!
 //! Ctrl-C stops it after the requests in flight are answered.
 
 use std::time::Duration;
+
+use std::sync::Arc;
 
 use clap::Parser;
 use hlc_examples::node::{Args, Node};
@@ -31,7 +38,9 @@ const SYNC_LIMIT: Duration = Duration::from_secs(30);
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let node = Node::new(args.config())?;
-    if let Some(ntp) = node.ntp() {
+    if let Some(limit) = node.config().wait_synced {
+        tokio::spawn(log_when_healthy(Arc::clone(&node), limit));
+    } else if let Some(ntp) = node.ntp() {
         eprintln!(
             "hlc_node: synchronising with {:?}",
             node.config().ntp_servers
@@ -52,6 +61,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     node.serve(listener, ctrl_c()).await?;
     eprintln!("hlc_node stopped");
     Ok(())
+}
+
+/// Says when the clock turns healthy, or that it gave up waiting (the node keeps answering
+/// 503 while the clock is unhealthy, and serves once it is).
+async fn log_when_healthy(node: Arc<Node>, limit: Duration) {
+    eprintln!("hlc_node: answering 503 until the clock is healthy (waiting up to {limit:?})");
+    match node.wait_healthy(limit).await {
+        Ok(()) => eprintln!("hlc_node: clock healthy, serving"),
+        Err(error) => eprintln!("hlc_node: {error}; still answering 503 while it is"),
+    }
 }
 
 /// Completes on Ctrl-C; never, if the signal cannot be watched (stop the process instead).

@@ -37,6 +37,7 @@ fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
         peer: peer.map(|url| url.parse().unwrap()),
         hlc_layers: true,
         ntp_servers: Vec::new(),
+        wait_synced: None,
     }
 }
 
@@ -185,6 +186,54 @@ async fn the_demo_shows_causality_and_both_refusals() {
             .abs_diff(peer.timestamp.physical_micros());
         let max_offset = u64::try_from(MAX_OFFSET.as_micros()).unwrap();
         assert!(gap < max_offset, "beta's stamp is {gap} us from alpha's");
+    })
+    .await;
+}
+
+/// A node correcting its clock against `server`, serving at once behind a health board.
+async fn start_waiting_for(server: &ntp_sync::Responder) -> RunningNode {
+    start(NodeConfig {
+        ntp_servers: vec![server.local_addr().to_string()],
+        wait_synced: Some(Duration::from_secs(30)),
+        ..config(2, 2_000, None)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn wait_synced_answers_503_until_the_clock_is_healthy_then_serves() {
+    bounded(async {
+        // A silent server: the node never synchronises, so every answer is a 503.
+        let silent = ntp_sync::Responder::bind("127.0.0.1:0").await.unwrap();
+        silent.set_behaviour(silent.behaviour().with(ntp_sync::Fault::Silence));
+        let unsynced = start_waiting_for(&silent).await;
+        let response = send(Method::GET, format!("{}/time", unsynced.url()), None).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key(http::header::RETRY_AFTER));
+        let problem: serde_json::Value = json(&response);
+        assert_eq!(problem["type"], "urn:hlc:clock-untrusted");
+        assert_eq!(problem["reason"], "unsynchronised");
+        let health = send(Method::GET, format!("{}/health", unsynced.url()), None).await;
+        assert_eq!(
+            health.status(),
+            StatusCode::OK,
+            "the liveness route is skipped"
+        );
+        unsynced.stop().await.unwrap();
+
+        // An honest one: the same node turns healthy and serves, 2 s of skew corrected.
+        let honest = ntp_sync::Responder::bind("127.0.0.1:0").await.unwrap();
+        let synced = start_waiting_for(&honest).await;
+        synced
+            .node()
+            .wait_healthy(Duration::from_secs(60))
+            .await
+            .unwrap();
+        let response = send(Method::GET, format!("{}/time", synced.url()), None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let answer: TimeAnswer = json(&response);
+        assert_eq!(answer.node_id, "0000000000000002");
+        synced.stop().await.unwrap();
     })
     .await;
 }

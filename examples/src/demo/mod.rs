@@ -75,6 +75,7 @@ pub(crate) fn config(node: u64, clock_offset_ms: i64, peer: &str) -> NodeConfig 
         peer: peer.parse().ok(),
         hlc_layers: true,
         ntp_servers: Vec::new(),
+        wait_synced: None,
     }
 }
 

@@ -38,6 +38,11 @@ pub struct Args {
     /// repeat for several (three or more let it outvote a liar).
     #[arg(long = "ntp", value_name = "SERVER")]
     pub ntp_servers: Vec<String>,
+    /// Serve at once, answering 503 (`urn:hlc:clock-untrusted`) until ntp-sync says the clock
+    /// is healthy; stop waiting after SECONDS, but keep answering 503 for as long as it is
+    /// not (needs `--ntp`; without it the node waits for sync before it listens).
+    #[arg(long, value_name = "SECONDS", requires = "ntp_servers")]
+    pub wait_synced: Option<u64>,
 }
 
 impl Args {
@@ -50,6 +55,7 @@ impl Args {
             peer: self.peer.clone(),
             hlc_layers: !self.no_hlc,
             ntp_servers: self.ntp_servers.clone(),
+            wait_synced: self.wait_synced.map(Duration::from_secs),
         }
     }
 }
@@ -104,6 +110,8 @@ mod tests {
             "127.0.0.1:11123",
             "--ntp",
             "127.0.0.1:11124",
+            "--wait-synced",
+            "20",
         ])
         .unwrap();
         let config = args.config();
@@ -112,6 +120,17 @@ mod tests {
         assert_eq!(config.peer.unwrap().port_u16(), Some(9001));
         assert!(!config.hlc_layers);
         assert_eq!(config.ntp_servers, ["127.0.0.1:11123", "127.0.0.1:11124"]);
+        assert_eq!(config.wait_synced, Some(Duration::from_secs(20)));
+    }
+
+    #[test]
+    fn wait_synced_without_ntp_is_a_usage_error() {
+        let error = Args::try_parse_from(["hlc_node", "--wait-synced", "5"]).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert!(error.to_string().contains("--ntp"), "{error}");
     }
 
     #[test]

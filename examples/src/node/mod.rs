@@ -6,7 +6,10 @@
 //! (the default), every request is merged and refused as `hlc-middleware` does.
 //!
 //! With NTP servers configured, the node measures its (possibly skewed) clock against them
-//! through `ntp-sync` and stamps with the corrected clock, as a production node would.
+//! through `ntp-sync` and stamps with the corrected clock, as a production node would. With
+//! [`NodeConfig::wait_synced`] as well, ntp-sync reports the clock's health into a
+//! [`HealthBoard`] that the server layer reads: the node serves at once, answering `503`
+//! (`urn:hlc:clock-untrusted`) for as long as the clock is unhealthy.
 
 mod cli;
 mod clock;
@@ -20,7 +23,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hlc_core::health::HealthBoard;
 use hlc_core::{Hlc, NodeId};
+use hlc_middleware::startup::{wait_healthy, StillUnhealthy};
 use hlc_middleware::HlcServerLayer;
 use http::Uri;
 use ntp_sync::NtpClient;
@@ -48,6 +53,9 @@ pub struct NodeConfig {
     /// NTP servers (`host:port`) to correct the clock against; none: stamp with the skewed
     /// clock as it is.
     pub ntp_servers: Vec<String>,
+    /// With NTP servers: serve at once behind a health board fed by ntp-sync (503 while the
+    /// clock is unhealthy), and give [`Node::wait_healthy`] this long.
+    pub wait_synced: Option<Duration>,
 }
 
 /// A node's shared state: its clock and its way to the peer.
@@ -57,6 +65,7 @@ pub struct Node {
     config: NodeConfig,
     peer: relay::PeerClient,
     ntp: Option<NtpClient>,
+    health: Option<HealthBoard>,
 }
 
 impl Node {
@@ -67,7 +76,11 @@ impl Node {
     /// When the NTP client cannot start (bad settings, or no tokio runtime).
     pub fn new(config: NodeConfig) -> io::Result<Arc<Self>> {
         let skewed = OffsetClock::from_millis(config.clock_offset_ms);
-        let (clock, ntp) = time_sync::node_clock(skewed, &config)?;
+        let (clock, mut ntp) = time_sync::node_clock(skewed, &config)?;
+        let health = match (config.wait_synced, ntp.as_mut()) {
+            (Some(_), Some(ntp)) => Some(time_sync::health_board(ntp)),
+            _ => None,
+        };
         let hlc = Hlc::builder()
             .clock(clock)
             .node_id(config.node_id)
@@ -81,6 +94,7 @@ impl Node {
             config,
             peer,
             ntp,
+            health,
         }))
     }
 
@@ -105,6 +119,25 @@ impl Node {
         }
     }
 
+    /// The board the server layer reads, when the node serves before it is synchronised
+    /// ([`NodeConfig::wait_synced`] with NTP servers).
+    pub fn health(&self) -> Option<&HealthBoard> {
+        self.health.as_ref()
+    }
+
+    /// Waits until the clock is healthy, at most `limit` (at once without a health board).
+    /// Giving up changes nothing: the node still answers `503` while the clock is unhealthy,
+    /// and serves again once it is.
+    ///
+    /// # Errors
+    /// [`StillUnhealthy`], naming the last reason, after `limit`.
+    pub async fn wait_healthy(&self, limit: Duration) -> Result<(), StillUnhealthy> {
+        match &self.health {
+            Some(board) => wait_healthy(board, limit, tokio::time::sleep).await,
+            None => Ok(()),
+        }
+    }
+
     /// The node's configuration.
     pub fn config(&self) -> &NodeConfig {
         &self.config
@@ -114,7 +147,11 @@ impl Node {
     pub fn router(self: &Arc<Self>) -> axum::Router {
         let routes = routes::routes(Arc::clone(self));
         if self.config.hlc_layers {
-            routes.layer(HlcServerLayer::new(Arc::clone(&self.hlc)).skip_path("/health"))
+            let mut layer = HlcServerLayer::new(Arc::clone(&self.hlc)).skip_path("/health");
+            if let Some(board) = &self.health {
+                layer = layer.health(board.clone());
+            }
+            routes.layer(layer)
         } else {
             routes
         }

@@ -4,6 +4,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hlc_core::health::HealthBoard;
 use ntp_sync::{NtpClient, SteadyClock, DEFAULT_HEALTH_SHARE};
 
 use super::{NodeClock, NodeConfig, OffsetClock};
@@ -42,4 +43,11 @@ pub(super) async fn wait_synced(ntp: &NtpClient, limit: Duration) -> io::Result<
                 format!("no majority of the ntp servers agreed within {limit:?}"),
             )
         })
+}
+
+/// A board that `ntp` reports its health into (unsynchronised until its first bound).
+pub(super) fn health_board(ntp: &mut NtpClient) -> HealthBoard {
+    let board = HealthBoard::new();
+    ntp.report_health(board.reporter("ntp"));
+    board
 }
