@@ -3,10 +3,10 @@
 //! It does what [`HlcClient`](crate::HlcClient) does: stamps each request, merges each
 //! response's header, and puts [`PeerTimestamp`](crate::PeerTimestamp) and
 //! [`MergedTimestamp`](crate::MergedTimestamp) into the response's extensions. A refused
-//! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`](crate::Refusal); the clock
+//! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`]; the clock
 //! is left as it was. With a [health board](HlcClientLayer::health), a request is not sent
 //! while the local clock is unhealthy: the error wraps
-//! [`Refusal::ClockUntrusted`](crate::Refusal::ClockUntrusted).
+//! [`Refusal::ClockUntrusted`].
 //!
 //! ```
 //! use std::sync::Arc;

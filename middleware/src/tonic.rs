@@ -11,7 +11,7 @@
 //! On the client, [`client_layer`] is [`HlcClientLayer`] with its
 //! errors mapped by [`status`]: a response stamped too far ahead becomes FAILED_PRECONDITION,
 //! and a request held back because the local clock is untrusted becomes UNAVAILABLE. A
-//! server with a [health board](HlcServerLayer::health) answers UNAVAILABLE (`14`) while
+//! server with a [health board](crate::HlcServerLayer::health) answers UNAVAILABLE (`14`) while
 //! its own clock is untrusted.
 //!
 //! ```no_run
