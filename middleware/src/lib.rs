@@ -96,6 +96,17 @@
 //! # let _ = (layer, observing);
 //! ```
 //!
+//! # Peer pings
+//!
+//! A node's clock can be wrong in a way only its peers see. [`ping`] has the two halves of
+//! the peer monitor's wire: [`ping::PingService`] answers with this node's physical clock
+//! (mount it at any route, and skip that route in the server layer so that a fenced node
+//! keeps answering), and [`ping::Prober`] pings a set of peers through a client stack every
+//! interval and feeds the exchanges to a [`PeerMonitor`](hlc_core::peers::PeerMonitor),
+//! which fences this node (through the [`HealthBoard`](hlc_core::health::HealthBoard) the
+//! layers read) when most of its peers find its clock far off. The prober needs no runtime:
+//! it sleeps through the function it is given (`tokio::time::sleep`).
+//!
 //! # Features
 //!
 //! None is on by default; each adds a module of the same name.
@@ -117,6 +128,7 @@ mod exchange;
 pub mod extension;
 pub mod header;
 pub mod observer;
+pub mod ping;
 pub mod policy;
 pub mod refusal;
 pub mod server;
