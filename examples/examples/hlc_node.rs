@@ -22,6 +22,28 @@
 //! says so when it turns healthy. After SECONDS it stops waiting but keeps answering `503`
 //! while the clock is unhealthy: serving from an untrusted clock is what the flag prevents.
 //!
+//! With `--peer URL` repeated, it pings every peer at `/ping` each `--probe-interval` and
+//! fences itself (`503` on `/time`, `/relay` and `/health`) when most of them find its clock
+//! far off; `GET /peers` shows what it measured. A five-node cluster on one machine, one of
+//! them two seconds ahead:
+//!
+//! ```text
+//! for i in 1 2 3 4 5; do
+//!   peers=$(for j in 1 2 3 4 5; do [ $j != $i ] && echo --peer http://127.0.0.1:808$j; done)
+//!   offset=$([ $i = 5 ] && echo 2000 || echo 0)
+//!   cargo run -p hlc-examples --example hlc_node -- --listen 127.0.0.1:808$i --node-id $i \
+//!       --clock-offset $offset $peers &
+//! done
+//! curl -i http://127.0.0.1:8085/health; curl -s http://127.0.0.1:8081/peers
+//! ```
+//!
+//! `--hmac-key-file PATH` signs every stamp and merges only signed ones; `--unsigned refuse`
+//! answers 401 to the others (`ignore`, the default, serves them unmerged).
+//!
+//! `--listen-stdin` serves on a listening socket passed as standard input instead of binding
+//! `--listen` (inetd `wait` style): a supervisor that holds the socket can restart the node
+//! on the same port with nobody else able to take it in between.
+//!
 //! Ctrl-C stops it after the requests in flight are answered.
 
 use std::time::Duration;
@@ -48,7 +70,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         node.wait_synced(SYNC_LIMIT).await?;
         eprintln!("hlc_node: true time is in {:?}", ntp.now_interval());
     }
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = if args.listen_stdin {
+        inherited_listener()?
+    } else {
+        tokio::net::TcpListener::bind(args.listen).await?
+    };
     let config = node.config();
     eprintln!(
         "hlc_node {} on http://{} (clock offset {} ms, max offset {} ms, hlc layers {})",
@@ -58,9 +84,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.max_offset.as_millis(),
         if config.hlc_layers { "on" } else { "off" },
     );
+    if !config.peers.is_empty() {
+        eprintln!(
+            "hlc_node: pinging {} peers every {:?}",
+            config.peers.len(),
+            config.probe_interval
+        );
+    }
     node.serve(listener, ctrl_c()).await?;
     eprintln!("hlc_node stopped");
     Ok(())
+}
+
+/// The listening socket on standard input. Duplicated, so that the process's fd 0 stays as
+/// it was; a standard input that is not a listening TCP socket fails at the first accept.
+fn inherited_listener() -> std::io::Result<tokio::net::TcpListener> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
+    let listener = std::net::TcpListener::from(fd);
+    listener.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(listener)
 }
 
 /// Says when the clock turns healthy, or that it gave up waiting (the node keeps answering

@@ -34,7 +34,10 @@ fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
         node_id: NodeId::new(node),
         max_offset: hlc_core::DEFAULT_MAX_OFFSET,
         clock_offset_ms,
-        peer: peer.map(|url| url.parse().unwrap()),
+        peers: peer.map(|url| url.parse().unwrap()).into_iter().collect(),
+        probe_interval: hlc_examples::node::DEFAULT_PROBE_INTERVAL,
+        hmac_key_file: None,
+        unsigned: hlc_middleware::UnsignedPolicy::Ignore,
         hlc_layers: true,
         ntp_servers: Vec::new(),
         wait_synced: None,
@@ -213,12 +216,12 @@ async fn wait_synced_answers_503_until_the_clock_is_healthy_then_serves() {
         let problem: serde_json::Value = json(&response);
         assert_eq!(problem["type"], "urn:hlc:clock-untrusted");
         assert_eq!(problem["reason"], "unsynchronised");
+        // `/health` says why, and is not stamped either.
         let health = send(Method::GET, format!("{}/health", unsynced.url()), None).await;
-        assert_eq!(
-            health.status(),
-            StatusCode::OK,
-            "the liveness route is skipped"
-        );
+        assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(health.headers().get(HLC).is_none());
+        let problem: serde_json::Value = json(&health);
+        assert_eq!(problem["reason"], "unsynchronised");
         unsynced.stop().await.unwrap();
 
         // An honest one: the same node turns healthy and serves, 2 s of skew corrected.

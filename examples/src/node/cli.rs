@@ -1,16 +1,39 @@
 //! The command line of `hlc_node`: its flags, `--no-hlc` among them for load comparisons.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use hlc_core::NodeId;
+use hlc_middleware::UnsignedPolicy;
 use http::Uri;
 
-use super::NodeConfig;
+use super::{NodeConfig, DEFAULT_PROBE_INTERVAL};
 
 /// `--max-offset`'s default, in the flag's unit: the library's default max offset.
 const DEFAULT_MAX_OFFSET_MS: u64 = hlc_core::DEFAULT_MAX_OFFSET.as_millis() as u64;
+
+/// `--probe-interval`'s default, in the flag's unit: [`DEFAULT_PROBE_INTERVAL`].
+const DEFAULT_PROBE_INTERVAL_MS: u64 = DEFAULT_PROBE_INTERVAL.as_millis() as u64;
+
+/// What `--unsigned` accepts: [`UnsignedPolicy`]'s two choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnsignedArg {
+    /// Answer 401 to a stamp that is unsigned or badly signed.
+    Refuse,
+    /// Serve it, but never merge its stamp.
+    Ignore,
+}
+
+impl From<UnsignedArg> for UnsignedPolicy {
+    fn from(arg: UnsignedArg) -> Self {
+        match arg {
+            UnsignedArg::Refuse => Self::Refuse,
+            UnsignedArg::Ignore => Self::Ignore,
+        }
+    }
+}
 
 /// A small axum service that stamps, merges and refuses HLC timestamps.
 #[derive(Debug, Parser)]
@@ -28,9 +51,28 @@ pub struct Args {
     /// Simulated skew (ms) added to this node's physical clock; may be negative.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub clock_offset: i64,
-    /// Base URL of a peer node, called through the client layer on `POST /relay`.
+    /// Base URL of a peer node; repeat for several. Each is pinged at `/ping` every probe
+    /// interval to measure its clock against this node's (two or more let the node fence
+    /// itself when most find it far off); `POST /relay` calls the first through the client
+    /// layer.
     #[arg(long, value_parser = parse_peer)]
-    pub peer: Option<Uri>,
+    pub peer: Vec<Uri>,
+    /// How often (ms) to ping the peers.
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_PROBE_INTERVAL_MS)]
+    pub probe_interval: u64,
+    /// A key file (one `<key id> <key as hex>` a line; the first signs, all verify): sign
+    /// every stamp sent and merge only stamps whose `hlc-signature` verifies.
+    #[arg(long, value_name = "PATH")]
+    pub hmac_key_file: Option<PathBuf>,
+    /// With a key file, what an unsigned or badly signed stamp gets: `ignore` serves it
+    /// unmerged, `refuse` answers 401.
+    #[arg(long, value_enum, default_value = "ignore", requires = "hmac_key_file")]
+    pub unsigned: UnsignedArg,
+    /// Serve on the listening TCP socket passed as standard input (inetd `wait` style)
+    /// instead of binding `--listen`: whoever holds the socket keeps the port across
+    /// restarts of the node.
+    #[arg(long)]
+    pub listen_stdin: bool,
     /// Serve the same routes without the HLC layers (to measure what they cost).
     #[arg(long)]
     pub no_hlc: bool,
@@ -52,7 +94,10 @@ impl Args {
             node_id: self.node_id.unwrap_or_else(NodeId::random),
             max_offset: Duration::from_millis(self.max_offset),
             clock_offset_ms: self.clock_offset,
-            peer: self.peer.clone(),
+            peers: self.peer.clone(),
+            probe_interval: Duration::from_millis(self.probe_interval),
+            hmac_key_file: self.hmac_key_file.clone(),
+            unsigned: self.unsigned.into(),
             hlc_layers: !self.no_hlc,
             ntp_servers: self.ntp_servers.clone(),
             wait_synced: self.wait_synced.map(Duration::from_secs),
@@ -87,7 +132,9 @@ mod tests {
         let args = Args::try_parse_from(["hlc_node"]).unwrap();
         assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(args.clock_offset, 0);
-        assert!(args.peer.is_none() && !args.no_hlc);
+        assert!(args.peer.is_empty() && !args.no_hlc);
+        assert_eq!(args.config().probe_interval, DEFAULT_PROBE_INTERVAL);
+        assert_eq!(args.config().unsigned, UnsignedPolicy::Ignore);
         assert_eq!(args.config().max_offset, hlc_core::DEFAULT_MAX_OFFSET);
     }
 
@@ -105,6 +152,14 @@ mod tests {
             "-1500",
             "--peer",
             "http://127.0.0.1:9001",
+            "--peer",
+            "http://127.0.0.1:9002",
+            "--probe-interval",
+            "200",
+            "--hmac-key-file",
+            "/tmp/keys",
+            "--unsigned",
+            "refuse",
             "--no-hlc",
             "--ntp",
             "127.0.0.1:11123",
@@ -117,7 +172,11 @@ mod tests {
         let config = args.config();
         assert_eq!(config.node_id, NodeId::new(0xa1));
         assert_eq!(config.clock_offset_ms, -1500);
-        assert_eq!(config.peer.unwrap().port_u16(), Some(9001));
+        let ports: Vec<_> = config.peers.iter().map(Uri::port_u16).collect();
+        assert_eq!(ports, [Some(9001), Some(9002)]);
+        assert_eq!(config.probe_interval, Duration::from_millis(200));
+        assert_eq!(config.hmac_key_file, Some(PathBuf::from("/tmp/keys")));
+        assert_eq!(config.unsigned, UnsignedPolicy::Refuse);
         assert!(!config.hlc_layers);
         assert_eq!(config.ntp_servers, ["127.0.0.1:11123", "127.0.0.1:11124"]);
         assert_eq!(config.wait_synced, Some(Duration::from_secs(20)));
@@ -140,6 +199,8 @@ mod tests {
             ["--peer", "ftp://x"],
             ["--peer", "127.0.0.1:1"],
             ["--max-offset", "-1"],
+            ["--unsigned", "refuse"],
+            ["--probe-interval", "often"],
         ] {
             let result = Args::try_parse_from(["hlc_node", bad[0], bad[1]]);
             assert!(result.is_err(), "{bad:?} accepted");

@@ -1,9 +1,22 @@
 //! `hlc_node`: a small axum service carrying HLC timestamps, for users and black-box checks.
 //!
 //! Routes: `GET /time` answers `{"timestamp": "<hlc header text form>", "node_id": "<hex>"}`;
-//! `GET /health` answers `ok` and is skipped by the server layer; `POST /relay` calls the
-//! peer's `/time` through the client layer and answers both timestamps. With the layers on
-//! (the default), every request is merged and refused as `hlc-middleware` does.
+//! `POST /relay` calls the first peer's `/time` through the client layer and answers both
+//! timestamps; `GET /ping` answers this node's physical clock
+//! ([`hlc_middleware::ping::PingService`]); `GET /peers` answers what the peer monitor
+//! measured ([`PeersAnswer`]); `GET /health` answers `200 ok`, or `503` with problem details
+//! naming why the clock is untrusted (fenced, unsynchronised, radius too large). With the
+//! layers on (the default), every request but `/health` and `/ping` is merged and refused as
+//! `hlc-middleware` does, and refused with `503` while the clock is unhealthy.
+//!
+//! With peers ([`NodeConfig::peers`]), the node pings each at `/ping` every
+//! [`NodeConfig::probe_interval`] and feeds a [`PeerMonitor`](hlc_core::peers::PeerMonitor)
+//! that reports into the node's [`HealthBoard`]: when most of its peers find its clock far
+//! off, the node fences itself (`503` on `/time`, `/relay` and `/health`) until enough
+//! consecutive rounds agree again. `/ping` keeps answering while fenced, so that it can.
+//!
+//! With a key file ([`NodeConfig::hmac_key_file`]) both layers sign every stamp and merge
+//! only stamps that verify; [`NodeConfig::unsigned`] says what the others get.
 //!
 //! With NTP servers configured, the node measures its (possibly skewed) clock against them
 //! through `ntp-sync` and stamps with the corrected clock, as a production node would. With
@@ -13,6 +26,8 @@
 
 mod cli;
 mod clock;
+mod health;
+mod peers;
 mod relay;
 mod routes;
 mod running;
@@ -20,23 +35,30 @@ mod time_sync;
 
 use std::future::Future;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hlc_core::health::HealthBoard;
 use hlc_core::{Hlc, NodeId};
+use hlc_middleware::ping::PingService;
 use hlc_middleware::startup::{wait_healthy, StillUnhealthy};
-use hlc_middleware::HlcServerLayer;
+use hlc_middleware::{HlcServerLayer, SigningKeys, UnsignedPolicy};
 use http::Uri;
 use ntp_sync::NtpClient;
 use tokio::net::TcpListener;
 
-pub use cli::Args;
+pub use cli::{Args, UnsignedArg};
 pub use clock::{NodeClock, OffsetClock};
+pub use peers::{PeerEntry, PeersAnswer, PING_PATH};
 pub use routes::{RelayAnswer, TimeAnswer};
 pub use running::RunningNode;
 
-/// What a node is: its identity, its clock's skew and bound, its peer, and whether the HLC
+/// How often a node pings its peers unless told otherwise: once a second, so that a wrong
+/// clock is fenced within a few seconds while the pings cost nothing worth measuring.
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What a node is: its identity, its clock's skew and bound, its peers, and whether the HLC
 /// layers are on.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -46,8 +68,15 @@ pub struct NodeConfig {
     pub max_offset: Duration,
     /// Simulated skew of its physical clock, in milliseconds.
     pub clock_offset_ms: i64,
-    /// Base URL of the peer called on `POST /relay`.
-    pub peer: Option<Uri>,
+    /// Base URLs of the peers: each is pinged at [`PING_PATH`]; `POST /relay` calls the
+    /// first.
+    pub peers: Vec<Uri>,
+    /// How often to ping the peers ([`DEFAULT_PROBE_INTERVAL`] from the command line).
+    pub probe_interval: Duration,
+    /// A key file for signed stamps ([`SigningKeys::load`]); none: stamps are unsigned.
+    pub hmac_key_file: Option<PathBuf>,
+    /// With a key file, what unsigned or badly signed stamps get, on both layers.
+    pub unsigned: UnsignedPolicy,
     /// Whether the server and client layers are on.
     pub hlc_layers: bool,
     /// NTP servers (`host:port`) to correct the clock against; none: stamp with the skewed
@@ -58,14 +87,30 @@ pub struct NodeConfig {
     pub wait_synced: Option<Duration>,
 }
 
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The physical clock is a trait object without `Debug`; the `Hlc` shows its reading.
+        f.debug_struct("Node")
+            .field("hlc", &self.hlc)
+            .field("config", &self.config)
+            .field("peer", &self.peer)
+            .field("ntp", &self.ntp)
+            .field("health", &self.health)
+            .field("peers", &self.peers)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A node's shared state: its clock and its way to the peer.
-#[derive(Debug)]
 pub struct Node {
     hlc: Arc<Hlc<NodeClock>>,
+    clock: NodeClock,
     config: NodeConfig,
     peer: relay::PeerClient,
     ntp: Option<NtpClient>,
     health: Option<HealthBoard>,
+    peers: Option<peers::Peers>,
+    keys: Option<SigningKeys>,
 }
 
 impl Node {
@@ -73,28 +118,46 @@ impl Node {
     /// [`wait_synced`](Self::wait_synced) before serving a node that uses NTP.
     ///
     /// # Errors
-    /// When the NTP client cannot start (bad settings, or no tokio runtime).
+    /// When the NTP client cannot start (bad settings, or no tokio runtime), or the key file
+    /// cannot be read.
     pub fn new(config: NodeConfig) -> io::Result<Arc<Self>> {
         let skewed = OffsetClock::from_millis(config.clock_offset_ms);
         let (clock, mut ntp) = time_sync::node_clock(skewed, &config)?;
-        let health = match (config.wait_synced, ntp.as_mut()) {
+        let mut health = match (config.wait_synced, ntp.as_mut()) {
             (Some(_), Some(ntp)) => Some(time_sync::health_board(ntp)),
             _ => None,
         };
+        let peers = (!config.peers.is_empty()).then(|| {
+            let board = health.get_or_insert_with(HealthBoard::new);
+            peers::Peers::new(
+                &config.peers,
+                Arc::clone(&clock),
+                config.max_offset,
+                config.probe_interval,
+                board,
+            )
+        });
+        let keys = match &config.hmac_key_file {
+            Some(path) => Some(SigningKeys::load(path).map_err(io::Error::other)?),
+            None => None,
+        };
         let hlc = Hlc::builder()
-            .clock(clock)
+            .clock(Arc::clone(&clock))
             .node_id(config.node_id)
             .max_offset(config.max_offset)
             .build()
             .map_err(io::Error::other)?;
         let hlc = Arc::new(hlc);
-        let peer = relay::PeerClient::new(&hlc, config.hlc_layers);
+        let peer = relay::PeerClient::new(&hlc, &config, keys.clone(), health.clone());
         Ok(Arc::new(Self {
             hlc,
+            clock,
             config,
             peer,
             ntp,
             health,
+            peers,
+            keys,
         }))
     }
 
@@ -119,8 +182,9 @@ impl Node {
         }
     }
 
-    /// The board the server layer reads, when the node serves before it is synchronised
-    /// ([`NodeConfig::wait_synced`] with NTP servers).
+    /// The board the server layer reads: fed by ntp-sync when the node serves before it is
+    /// synchronised ([`NodeConfig::wait_synced`] with NTP servers), and by the peer monitor
+    /// when it has peers.
     pub fn health(&self) -> Option<&HealthBoard> {
         self.health.as_ref()
     }
@@ -143,11 +207,48 @@ impl Node {
         &self.config
     }
 
-    /// The routes, behind the server layer when the layers are on.
+    /// What `GET /peers` answers now (no peers: an empty list, not fenced).
+    pub fn peers(&self) -> PeersAnswer {
+        self.peers.as_ref().map_or(
+            PeersAnswer {
+                peers: Vec::new(),
+                fenced: false,
+            },
+            peers::Peers::answer,
+        )
+    }
+
+    /// Pings the peers every probe interval, forever (at once without peers). [`serve`]
+    /// runs it beside the server.
+    ///
+    /// On NTP, it first waits for the first synchronised estimate: before it, offsets to
+    /// peers measure nothing but the skew NTP is about to correct, and reading the corrected
+    /// clock that early would make ntp-sync slew the skew away instead of stepping it.
+    ///
+    /// [`serve`]: Self::serve
+    pub async fn probe(&self) {
+        let Some(peers) = &self.peers else {
+            return;
+        };
+        if let Some(ntp) = &self.ntp {
+            ntp.wait_synced().await;
+        }
+        peers.run().await;
+    }
+
+    /// The routes, behind the server layer when the layers are on. `/health` and `/ping`
+    /// are skipped by the layer: `/health` reads the board itself, and `/ping` must answer
+    /// while the node is fenced so that its peers can see it recover.
     pub fn router(self: &Arc<Self>) -> axum::Router {
-        let routes = routes::routes(Arc::clone(self));
+        let ping = PingService::new(Arc::clone(&self.clock), self.hlc.node_id());
+        let routes = routes::routes(Arc::clone(self)).route_service(PING_PATH, ping);
         if self.config.hlc_layers {
-            let mut layer = HlcServerLayer::new(Arc::clone(&self.hlc)).skip_path("/health");
+            let mut layer = HlcServerLayer::new(Arc::clone(&self.hlc))
+                .skip_if(|uri| matches!(uri.path(), "/health" | PING_PATH))
+                .unsigned(self.config.unsigned);
+            if let Some(keys) = &self.keys {
+                layer = layer.signing_keys(keys.clone());
+            }
             if let Some(board) = &self.health {
                 layer = layer.health(board.clone());
             }
@@ -167,8 +268,14 @@ impl Node {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
+        let prober = tokio::spawn({
+            let node = Arc::clone(&self);
+            async move { node.probe().await }
+        });
+        let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        prober.abort();
+        served
     }
 }

@@ -4,16 +4,17 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use hlc_core::health::HealthBoard;
 use hlc_core::{Hlc, Timestamp};
-use hlc_middleware::{ClientError, MergedTimestamp, Refusal};
+use hlc_middleware::{ClientError, HlcClientLayer, MergedTimestamp, Refusal, SigningKeys};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 
-use super::NodeClock;
+use super::{NodeClock, NodeConfig};
 
 /// A pooled HTTP/1 client to the peer.
 #[derive(Debug, Clone)]
@@ -43,12 +44,26 @@ pub(super) enum RelayError {
 }
 
 impl PeerClient {
-    pub(super) fn new(hlc: &Arc<Hlc<NodeClock>>, layers: bool) -> Self {
-        if layers {
-            Self::Stamped(hlc_middleware::hyper::client(Arc::clone(hlc)))
-        } else {
-            Self::Plain(Client::builder(TokioExecutor::new()).build_http())
+    /// With the layers on: signing with `keys` (and applying the config's unsigned policy to
+    /// answers) when given, and sending nothing while `health` says the clock is untrusted.
+    pub(super) fn new(
+        hlc: &Arc<Hlc<NodeClock>>,
+        config: &NodeConfig,
+        keys: Option<SigningKeys>,
+        health: Option<HealthBoard>,
+    ) -> Self {
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        if !config.hlc_layers {
+            return Self::Plain(client);
         }
+        let mut layer = HlcClientLayer::new(Arc::clone(hlc)).unsigned(config.unsigned);
+        if let Some(keys) = keys {
+            layer = layer.signing_keys(keys);
+        }
+        if let Some(board) = health {
+            layer = layer.health(board);
+        }
+        Self::Stamped(layer.layer(client))
     }
 
     /// `GET uri`, through the client layer when it is on.

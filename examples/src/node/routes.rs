@@ -1,4 +1,5 @@
-//! The node's routes: `GET /time`, `GET /health`, `POST /relay`.
+//! The node's routes: `GET /time`, `GET /health`, `GET /peers`, `POST /relay` (`/ping` is
+//! the middleware's service, mounted by the router).
 
 use std::sync::Arc;
 
@@ -45,7 +46,8 @@ pub struct RelayAnswer {
 pub(super) fn routes(node: Arc<Node>) -> Router {
     Router::new()
         .route("/time", get(time))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(super::health::health))
+        .route("/peers", get(peers))
         .route("/relay", post(relay))
         .with_state(node)
 }
@@ -54,8 +56,12 @@ async fn time(State(node): State<Arc<Node>>) -> Json<TimeAnswer> {
     Json(node.hlc.now_with_node().into())
 }
 
+async fn peers(State(node): State<Arc<Node>>) -> Json<super::PeersAnswer> {
+    Json(node.peers())
+}
+
 async fn relay(State(node): State<Arc<Node>>) -> Response {
-    let Some(peer) = &node.config.peer else {
+    let Some(peer) = node.config.peers.first() else {
         let error = json!({"error": "no peer configured: start the node with --peer URL"});
         return (StatusCode::SERVICE_UNAVAILABLE, Json(error)).into_response();
     };
