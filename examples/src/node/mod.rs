@@ -6,7 +6,7 @@
 //! ([`hlc_middleware::ping::PingService`]); `GET /peers` answers what the peer monitor
 //! measured ([`PeersAnswer`]); `GET /health` answers `200 ok`, or `503` with problem details
 //! naming why the clock is untrusted (fenced, unsynchronised, radius too large). With the
-//! layers on (the default), every request but `/health` and `/ping` is merged and refused as
+//! layers on (the default), every request but `/health`, `/peers` and `/ping` is merged and refused as
 //! `hlc-middleware` does, and refused with `503` while the clock is unhealthy.
 //!
 //! With peers ([`NodeConfig::peers`]), the node pings each at `/ping` every
@@ -236,15 +236,16 @@ impl Node {
         peers.run().await;
     }
 
-    /// The routes, behind the server layer when the layers are on. `/health` and `/ping`
-    /// are skipped by the layer: `/health` reads the board itself, and `/ping` must answer
-    /// while the node is fenced so that its peers can see it recover.
+    /// The routes, behind the server layer when the layers are on. `/health`, `/peers` and
+    /// `/ping` are skipped by the layer (they carry no stamps): `/health` reads the board
+    /// itself, `/peers` shows a fenced node why, and `/ping` must answer while the node is
+    /// fenced so that its peers can see it recover.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         let ping = PingService::new(Arc::clone(&self.clock), self.hlc.node_id());
         let routes = routes::routes(Arc::clone(self)).route_service(PING_PATH, ping);
         if self.config.hlc_layers {
             let mut layer = HlcServerLayer::new(Arc::clone(&self.hlc))
-                .skip_if(|uri| matches!(uri.path(), "/health" | PING_PATH))
+                .skip_if(|uri| matches!(uri.path(), "/health" | "/peers" | PING_PATH))
                 .unsigned(self.config.unsigned);
             if let Some(keys) = &self.keys {
                 layer = layer.signing_keys(keys.clone());

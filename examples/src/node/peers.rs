@@ -33,7 +33,7 @@ pub struct PeersAnswer {
 pub struct PeerEntry {
     /// The peer's node id, 16 lowercase hex digits.
     pub node_id: String,
-    /// The peer's base URL as given with `--peer`.
+    /// The peer's base URL as given with `--peer` (without a trailing slash).
     pub url: String,
     /// The peer's clock minus this node's, in µs.
     pub offset_us: i64,
@@ -75,9 +75,11 @@ impl Peers {
         let prober = urls.iter().fold(
             Prober::new(client, clock, Arc::clone(&monitor)),
             |prober, url| {
+                // `Uri` prints `http://host:port` as `http://host:port/`; the label is the
+                // base URL as the user wrote it, without that slash.
                 let base = url.to_string().trim_end_matches('/').to_owned();
                 match format!("{base}{PING_PATH}").parse() {
-                    Ok(ping) => prober.target(url.to_string(), ping),
+                    Ok(ping) => prober.target(base, ping),
                     Err(_) => prober, // unreachable: a base URL plus a path is a URL
                 }
             },
