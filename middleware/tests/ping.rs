@@ -15,10 +15,11 @@ use hlc_core::health::{HealthBoard, UnhealthyReason};
 use hlc_core::peers::{MonitorConfig, PeerMonitor, PeerVerdict, RoundVerdict};
 use hlc_core::{ManualClock, NodeId};
 use hlc_middleware::ping::{PingError, PingService, Prober};
+use hlc_middleware::HlcServerLayer;
 use http::{Request, Response, StatusCode};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
-use tower::service_fn;
+use tower::{service_fn, ServiceBuilder};
 
 type PlainClient = Client<HttpConnector, String>;
 
@@ -144,6 +145,65 @@ async fn bad_answers_and_silence_measure_nothing() {
             .peers
             .is_empty());
         drop(silent);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_fenced_node_keeps_answering_pings_and_recovers_once_its_clock_agrees() {
+    bounded(async {
+        // This node's clock starts 2 s behind its three peers.
+        let local = ManualClock::new(START);
+        let board = HealthBoard::new();
+        let peers = [
+            peer(2, 2_000_000).await,
+            peer(3, 2_000_000).await,
+            peer(4, 2_000_000).await,
+        ];
+        let prober = prober(&local, &peers, &board);
+        assert!(prober.round(tokio::time::sleep).await.round.fenced);
+
+        // Its own ping route, behind the server layer reading the same board and skipping
+        // the route, still answers; any other route gets 503.
+        let hlc = common::node(1, &local);
+        let layer = HlcServerLayer::new(hlc)
+            .health(board.clone())
+            .skip_path("/ping");
+        let own = serve(
+            ServiceBuilder::new()
+                .layer(layer)
+                .service(PingService::new(local.clone(), NodeId::new(1))),
+        )
+        .await;
+        let client: PlainClient = Client::builder(TokioExecutor::new()).build_http();
+        for (path, status) in [
+            ("/ping", StatusCode::OK),
+            ("/other", StatusCode::SERVICE_UNAVAILABLE),
+        ] {
+            let request = Request::get(format!("http://{own}{path}"))
+                .body(String::new())
+                .unwrap();
+            assert_eq!(
+                client.request(request).await.unwrap().status(),
+                status,
+                "{path}"
+            );
+        }
+
+        // Its clock is put right: it recovers after the configured run of agreeing rounds,
+        // not before.
+        local.set(START + 2_000_000);
+        let needed = MonitorConfig::DEFAULT_RECOVERY_ROUNDS;
+        for round in 1..needed {
+            assert!(
+                prober.round(tokio::time::sleep).await.round.fenced,
+                "round {round}"
+            );
+            assert!(!board.is_healthy());
+        }
+        let last = prober.round(tokio::time::sleep).await.round;
+        assert!(!last.fenced);
+        assert!(board.is_healthy());
     })
     .await;
 }
