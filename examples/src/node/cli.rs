@@ -57,8 +57,13 @@ pub struct Args {
     /// layer.
     #[arg(long, value_parser = parse_peer)]
     pub peer: Vec<Uri>,
-    /// How often (ms) to ping the peers.
-    #[arg(long, value_name = "MS", default_value_t = DEFAULT_PROBE_INTERVAL_MS)]
+    /// How often (ms) to ping the peers; at least 1.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = DEFAULT_PROBE_INTERVAL_MS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     pub probe_interval: u64,
     /// A key file (one `<key id> <key as hex>` a line; the first signs, all verify): sign
     /// every stamp sent and merge only stamps whose `hlc-signature` verifies.
@@ -201,6 +206,7 @@ mod tests {
             ["--max-offset", "-1"],
             ["--unsigned", "refuse"],
             ["--probe-interval", "often"],
+            ["--probe-interval", "0"],
         ] {
             let result = Args::try_parse_from(["hlc_node", bad[0], bad[1]]);
             assert!(result.is_err(), "{bad:?} accepted");
