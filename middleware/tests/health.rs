@@ -11,20 +11,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{bounded, node, serve, stamp_of, START};
+use common::{bounded, get_stamped_ahead, node, raw_client, serve, stamp_of, START};
 use hlc_core::health::{ClockHealth, HealthBoard, HealthReporter, UnhealthyReason};
-use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, Timestamp};
-use hlc_middleware::header::{self, HLC};
+use hlc_core::{Hlc, ManualClock};
+use hlc_middleware::header::HLC;
 use hlc_middleware::{
     ClientError, HealthMode, HlcClientLayer, HlcServerLayer, LayerObserver, Refusal, Side,
     DEFAULT_UNTRUSTED_RETRY_AFTER,
 };
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 use tower::{service_fn, Layer, ServiceExt};
 
 const WIDE: UnhealthyReason = UnhealthyReason::RadiusTooLarge {
@@ -53,23 +51,6 @@ async fn counting_server(
     serve(layer.layer(handler)).await
 }
 
-/// A plain client: no layer, so the test sees the server's answer as sent.
-fn plain_client() -> Client<HttpConnector, Empty<Bytes>> {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// A GET to `address` stamped by a peer `lead` µs ahead of [`START`] (within max offset).
-fn stamped_get(address: SocketAddr, lead: u64) -> Request<Empty<Bytes>> {
-    let peer = NodeTimestamp::new(
-        Timestamp::from_physical_micros(START + lead),
-        NodeId::new(9),
-    );
-    Request::get(format!("http://{address}/"))
-        .header(HLC, header::encode(peer))
-        .body(Empty::new())
-        .unwrap()
-}
-
 async fn json(response: Response<Incoming>) -> serde_json::Value {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     serde_json::from_slice(&bytes).unwrap()
@@ -85,8 +66,8 @@ async fn an_unhealthy_node_answers_503_problem_without_running_or_merging() {
         let address = counting_server(layer, &calls).await;
         let before = hlc.last();
 
-        let response = plain_client()
-            .request(stamped_get(address, 200_000))
+        let response = raw_client()
+            .request(get_stamped_ahead(address, 200_000, 9))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -121,9 +102,12 @@ async fn a_node_serves_while_healthy_and_again_once_it_recovers() {
         let (board, reporter) = board_reporting(ClockHealth::Healthy);
         let calls = Arc::new(AtomicUsize::new(0));
         let address = counting_server(HlcServerLayer::new(hlc.clone()).health(board), &calls).await;
-        let client = plain_client();
+        let client = raw_client();
 
-        let served = client.request(stamped_get(address, 100_000)).await.unwrap();
+        let served = client
+            .request(get_stamped_ahead(address, 100_000, 9))
+            .await
+            .unwrap();
         assert_eq!(served.status(), StatusCode::OK);
         assert!(stamp_of(served.headers()).timestamp.physical_micros() >= START + 100_000);
 
@@ -133,7 +117,10 @@ async fn a_node_serves_while_healthy_and_again_once_it_recovers() {
             offset_ms: 1_200,
         };
         reporter.report(fenced.into());
-        let refused = client.request(stamped_get(address, 200_000)).await.unwrap();
+        let refused = client
+            .request(get_stamped_ahead(address, 200_000, 9))
+            .await
+            .unwrap();
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
         let body = json(refused).await;
         assert_eq!(body["reason"], "fenced");
@@ -143,7 +130,10 @@ async fn a_node_serves_while_healthy_and_again_once_it_recovers() {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
 
         reporter.report(ClockHealth::Healthy);
-        let again = client.request(stamped_get(address, 300_000)).await.unwrap();
+        let again = client
+            .request(get_stamped_ahead(address, 300_000, 9))
+            .await
+            .unwrap();
         assert_eq!(again.status(), StatusCode::OK);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         assert!(
@@ -184,8 +174,8 @@ async fn observe_only_serves_merges_and_tells_the_observer() {
         let calls = Arc::new(AtomicUsize::new(0));
         let address = counting_server(layer, &calls).await;
 
-        let response = plain_client()
-            .request(stamped_get(address, 100_000))
+        let response = raw_client()
+            .request(get_stamped_ahead(address, 100_000, 9))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -213,8 +203,8 @@ async fn an_enforcing_node_tells_the_observer_it_refused() {
             .health(board)
             .observer(recorder.clone());
         let address = counting_server(layer, &Arc::new(AtomicUsize::new(0))).await;
-        let response = plain_client()
-            .request(stamped_get(address, 0))
+        let response = raw_client()
+            .request(get_stamped_ahead(address, 0, 9))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -236,12 +226,12 @@ async fn an_unhealthy_client_sends_nothing_and_says_why() {
         let (board, reporter) = board_reporting(WIDE.into());
         let client = HlcClientLayer::new(alice.clone())
             .health(board)
-            .layer(plain_client());
+            .layer(raw_client());
         let before = alice.last();
 
         let error = client
             .clone()
-            .oneshot(stamped_get(address, 0))
+            .oneshot(get_stamped_ahead(address, 0, 9))
             .await
             .unwrap_err();
         assert!(matches!(error, ClientError::ClockUntrusted(reason) if reason == WIDE));
@@ -255,7 +245,10 @@ async fn an_unhealthy_client_sends_nothing_and_says_why() {
         assert_eq!(alice.last(), before, "the untrusted clock stamped");
 
         reporter.report(ClockHealth::Healthy);
-        let response = client.oneshot(stamped_get(address, 0)).await.unwrap();
+        let response = client
+            .oneshot(get_stamped_ahead(address, 0, 9))
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(server_calls.load(Ordering::SeqCst), 1);
     })

@@ -8,16 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{bounded, node, serve, stamp_of, START};
-use hlc_core::{Hlc, ManualClock, NodeId, NodeTimestamp, Timestamp};
-use hlc_middleware::header::{self, HLC};
+use common::{bounded, get_stamped_ahead, node, raw_client, serve, stamp_of, START};
+use hlc_core::{Hlc, ManualClock};
+use hlc_middleware::header::HLC;
 use hlc_middleware::signature::{SignatureError, SigningKeys, HLC_SIGNATURE};
 use hlc_middleware::{HlcClientLayer, HlcServerLayer, PeerTimestamp, Refusal, UnsignedPolicy};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tonic::transport::{Endpoint, Server};
 use tonic::Code;
 use tonic_health::pb::health_client::HealthClient;
@@ -41,23 +39,6 @@ async fn start_http(layer: HlcServerLayer<ManualClock>) -> SocketAddr {
     serve(service).await
 }
 
-/// A plain hyper-util client (no layer): it sends exactly the headers a test sets.
-fn raw_client() -> Client<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>> {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// A GET carrying the stamp of a keyless caller `lead_us` ahead of [`START`].
-fn keyless_request(address: SocketAddr, lead_us: u64) -> Request<Empty<Bytes>> {
-    let stamp = NodeTimestamp::new(
-        Timestamp::from_physical_micros(START + lead_us),
-        NodeId::new(1),
-    );
-    Request::get(format!("http://{address}/"))
-        .header(HLC, header::encode(stamp))
-        .body(Empty::new())
-        .unwrap()
-}
-
 async fn text(response: Response<Incoming>) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -78,7 +59,7 @@ async fn a_keyless_caller_400_ms_ahead_cannot_move_the_clock_of_a_signing_node()
         let layer = HlcServerLayer::new(server.clone()).signing_keys(cluster_keys());
         let address = start_http(layer).await;
         let response = raw_client()
-            .request(keyless_request(address, 400_000))
+            .request(get_stamped_ahead(address, 400_000, 1))
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -102,7 +83,7 @@ async fn refuse_answers_a_keyless_caller_401_and_the_clock_stays() {
             .signing_keys(cluster_keys())
             .unsigned(UnsignedPolicy::Refuse);
         let address = start_http(layer).await;
-        let mut request = keyless_request(address, 400_000);
+        let mut request = get_stamped_ahead(address, 400_000, 1);
         let forged = "v1=k1:0000000000000000000000000000000000000000000000000000000000000000";
         request
             .headers_mut()

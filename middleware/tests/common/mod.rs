@@ -98,3 +98,28 @@ where
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+/// A plain hyper client, no layer: a test sends exactly the headers it sets and sees the
+/// server's answer as it was sent.
+pub fn raw_client() -> hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Empty<bytes::Bytes>,
+> {
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// A GET to `address` carrying the stamp of peer `node`, `lead_us` µs ahead of [`START`].
+pub fn get_stamped_ahead(
+    address: SocketAddr,
+    lead_us: u64,
+    node: u64,
+) -> Request<http_body_util::Empty<bytes::Bytes>> {
+    let stamp = NodeTimestamp::new(
+        hlc_core::Timestamp::from_physical_micros(START + lead_us),
+        NodeId::new(node),
+    );
+    Request::get(format!("http://{address}/"))
+        .header(HLC, header::encode(stamp))
+        .body(http_body_util::Empty::new())
+        .unwrap()
+}
