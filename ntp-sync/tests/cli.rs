@@ -657,6 +657,9 @@ async fn watch_reports_a_pause_and_resynchronises() {
         let again = line_where(&mut watch.stdout, synced).await;
         let json: Value = serde_json::from_str(&again).unwrap();
         assert_eq!(json["event"]["status_from"], "disrupted", "{again}");
+        // The warning reaches stderr, a pipe here: plain text, no colour codes.
+        let warning = line_where(&mut watch.stderr, |l| l.contains("clock disrupted")).await;
+        assert!(!warning.contains('\u{1b}'), "{warning:?}");
         assert!(json["interval"]["earliest"].is_string(), "{again}");
     })
     .await;

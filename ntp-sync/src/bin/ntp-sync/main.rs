@@ -48,12 +48,15 @@ fn main() -> ExitCode {
     })
 }
 
-/// `RUST_LOG` picks what to log (default warnings), always to stderr.
+/// `RUST_LOG` picks what to log (default warnings), always to stderr; colours only when
+/// stderr is a terminal, so that a log file or a pipe gets plain text.
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
