@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{bounded, get_stamped_ahead, node, raw_client, serve, stamp_of, START};
+use common::{
+    bounded, get_stamped_ahead, node, raw_client, serve, serve_grpc_health, stamp_of, START,
+};
 use hlc_core::health::{ClockHealth, HealthBoard, HealthReporter, UnhealthyReason};
 use hlc_core::{Hlc, ManualClock};
 use hlc_middleware::header::HLC;
@@ -276,25 +278,10 @@ async fn an_unhealthy_client_never_calls_its_inner_service() {
 
 mod grpc {
     use super::*;
-    use tonic::transport::{Endpoint, Server};
+    use tonic::transport::Endpoint;
     use tonic::Code;
     use tonic_health::pb::health_client::HealthClient;
     use tonic_health::pb::HealthCheckRequest;
-
-    async fn start(layer: HlcServerLayer<ManualClock>) -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (reporter, health) = tonic_health::server::health_reporter();
-        reporter
-            .set_service_status("", tonic_health::ServingStatus::Serving)
-            .await;
-        let server = Server::builder()
-            .layer(layer)
-            .add_service(health)
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
-        tokio::spawn(server);
-        address
-    }
 
     fn check() -> HealthCheckRequest {
         HealthCheckRequest {
@@ -307,7 +294,7 @@ mod grpc {
         bounded(async {
             let hlc = node(2, &ManualClock::new(START));
             let (board, reporter) = board_reporting(UnhealthyReason::Disrupted.into());
-            let address = start(HlcServerLayer::new(hlc.clone()).health(board)).await;
+            let address = serve_grpc_health(HlcServerLayer::new(hlc.clone()).health(board)).await;
             let channel = Endpoint::from_shared(format!("http://{address}"))
                 .unwrap()
                 .connect()
@@ -334,7 +321,7 @@ mod grpc {
     async fn an_unhealthy_grpc_client_gets_unavailable_without_sending() {
         bounded(async {
             let server = node(2, &ManualClock::new(START));
-            let address = start(HlcServerLayer::new(server.clone())).await;
+            let address = serve_grpc_health(HlcServerLayer::new(server.clone())).await;
             let channel = Endpoint::from_shared(format!("http://{address}"))
                 .unwrap()
                 .connect()

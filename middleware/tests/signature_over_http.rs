@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{bounded, get_stamped_ahead, node, raw_client, serve, stamp_of, START};
+use common::{
+    bounded, get_stamped_ahead, node, raw_client, serve, serve_grpc_health, stamp_of, START,
+};
 use hlc_core::{Hlc, ManualClock};
 use hlc_middleware::header::HLC;
 use hlc_middleware::signature::{SignatureError, SigningKeys, HLC_SIGNATURE};
@@ -16,7 +18,7 @@ use hlc_middleware::{HlcClientLayer, HlcServerLayer, PeerTimestamp, Refusal, Uns
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use tonic::transport::{Endpoint, Server};
+use tonic::transport::Endpoint;
 use tonic::Code;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -166,21 +168,6 @@ async fn a_refusing_client_refuses_the_unsigned_answer_of_a_keyless_server() {
     .await;
 }
 
-async fn start_grpc(layer: HlcServerLayer<ManualClock>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
-    let server = Server::builder()
-        .layer(layer)
-        .add_service(health)
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
-    tokio::spawn(server);
-    address
-}
-
 async fn health_check(
     layer: HlcClientLayer<ManualClock>,
     address: SocketAddr,
@@ -206,7 +193,7 @@ async fn grpc_refuses_a_keyless_caller_as_unauthenticated_and_serves_a_signing_o
         let layer = HlcServerLayer::new(server.clone())
             .signing_keys(cluster_keys())
             .unsigned(UnsignedPolicy::Refuse);
-        let address = start_grpc(layer).await;
+        let address = serve_grpc_health(layer).await;
 
         let keyless = node(1, &ManualClock::new(START + 400_000));
         let status = health_check(HlcClientLayer::new(keyless), address)
@@ -238,7 +225,7 @@ async fn grpc_refuses_a_keyless_caller_as_unauthenticated_and_serves_a_signing_o
 async fn a_grpc_client_refuses_an_unsigned_answer_as_unauthenticated() {
     bounded(async {
         let server: Arc<Hlc<ManualClock>> = node(2, &ManualClock::new(START + 300_000));
-        let address = start_grpc(HlcServerLayer::new(server)).await;
+        let address = serve_grpc_health(HlcServerLayer::new(server)).await;
         let alice = node(1, &ManualClock::new(START));
         let refusing = HlcClientLayer::new(alice.clone())
             .signing_keys(cluster_keys())

@@ -6,10 +6,10 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{bounded, node, START};
+use common::{bounded, node, serve_grpc_health, START};
 use hlc_core::{Hlc, ManualClock, NodeTimestamp};
 use hlc_middleware::HlcServerLayer;
-use tonic::transport::{Channel, Endpoint, Server};
+use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -19,21 +19,6 @@ type StampedChannel = tower::util::MapErr<
     hlc_middleware::HlcClient<Channel, ManualClock>,
     fn(hlc_middleware::ClientError<tonic::transport::Error>) -> tonic::Status,
 >;
-
-async fn start(hlc: Arc<Hlc<ManualClock>>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
-    let server = Server::builder()
-        .layer(HlcServerLayer::new(hlc))
-        .add_service(health)
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
-    tokio::spawn(server);
-    address
-}
 
 async fn client(hlc: Arc<Hlc<ManualClock>>, address: SocketAddr) -> HealthClient<StampedChannel> {
     let channel = Endpoint::from_shared(format!("http://{address}"))
@@ -58,7 +43,11 @@ async fn health_checks_carry_stamps_both_ways() {
     bounded(async {
         let server = node(2, &ManualClock::new(START));
         let alice = node(1, &ManualClock::new(START + 100_000));
-        let mut client = client(alice.clone(), start(server.clone()).await).await;
+        let mut client = client(
+            alice.clone(),
+            serve_grpc_health(HlcServerLayer::new(server.clone())).await,
+        )
+        .await;
         let response = client.check(check()).await.unwrap();
         assert_eq!(response.get_ref().status(), ServingStatus::Serving);
         let answered = stamp_in(response.metadata());
@@ -76,7 +65,11 @@ async fn a_skewed_client_gets_failed_precondition_and_the_server_clock_stays() {
     bounded(async {
         let server = node(2, &ManualClock::new(START));
         let skewed = node(1, &ManualClock::new(START + 2_000_000));
-        let mut client = client(skewed, start(server.clone()).await).await;
+        let mut client = client(
+            skewed,
+            serve_grpc_health(HlcServerLayer::new(server.clone())).await,
+        )
+        .await;
         let status = client.check(check()).await.unwrap_err();
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert!(
@@ -98,7 +91,11 @@ async fn a_skewed_server_is_refused_by_the_client_as_failed_precondition() {
     bounded(async {
         let server = node(2, &ManualClock::new(START + 2_000_000));
         let alice = node(1, &ManualClock::new(START));
-        let mut client = client(alice.clone(), start(server).await).await;
+        let mut client = client(
+            alice.clone(),
+            serve_grpc_health(HlcServerLayer::new(server)).await,
+        )
+        .await;
         let status = client.check(check()).await.unwrap_err();
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert!(

@@ -123,3 +123,19 @@ pub fn get_stamped_ahead(
         .body(http_body_util::Empty::new())
         .unwrap()
 }
+
+/// A tonic health service, reporting SERVING, behind `layer` on loopback.
+pub async fn serve_grpc_health(layer: hlc_middleware::HlcServerLayer<ManualClock>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    let server = tonic::transport::Server::builder()
+        .layer(layer)
+        .add_service(health)
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
+    tokio::spawn(server);
+    address
+}
