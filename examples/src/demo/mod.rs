@@ -4,15 +4,18 @@
 //! is accepted. `examples/demo.rs` prints the [`DemoReport`]; the tests check it.
 //!
 //! Every call between the nodes passes a tap (a recording proxy) in front of the callee, which records the
-//! stamps it sees into a [`Recording`].
+//! stamps it sees into a [`Recording`]; [`timeline`] draws that as one HTML page, which
+//! [`output`] writes (by default to `target/hlc-demo/timeline.html`).
 
 mod fencing;
 mod lanes;
+pub mod output;
 mod recorder;
 pub mod recording;
 mod report;
 mod tap;
 mod time_sync;
+pub mod timeline;
 
 use std::io;
 use std::time::Duration;
