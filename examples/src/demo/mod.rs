@@ -3,9 +3,9 @@
 //! an NTP responder embedded in the process (the demo's time source: no internet needed) and
 //! is accepted. `examples/demo.rs` prints the [`DemoReport`]; the tests check it.
 //!
-//! Every call between the nodes passes a tap (a recording proxy) in front of the callee, which records the
-//! stamps it sees into a [`Recording`]; [`timeline`] draws that as one HTML page, which
-//! [`output`] writes (by default to `target/hlc-demo/timeline.html`).
+//! Every call between the nodes passes a tap (a recording proxy) in front of the callee,
+//! which records the stamps it sees into a [`Recording`]; [`timeline`] draws that as one
+//! HTML page, which [`output`] writes (by default to `target/hlc-demo/timeline.html`).
 
 mod fencing;
 mod lanes;
