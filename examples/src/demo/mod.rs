@@ -2,9 +2,20 @@
 //! happens when they talk; then the skewed one corrects its clock through `ntp-sync` against
 //! an NTP responder embedded in the process (the demo's time source: no internet needed) and
 //! is accepted. `examples/demo.rs` prints the [`DemoReport`]; the tests check it.
+//!
+//! Every call between the nodes passes a tap (a recording proxy) in front of the callee,
+//! which records the stamps it sees into a [`Recording`]; [`timeline`] draws that as one
+//! HTML page, which [`output`] writes (by default to `target/hlc-demo/timeline.html`).
 
+mod fencing;
+mod lanes;
+pub mod output;
+mod recorder;
+pub mod recording;
 mod report;
+mod tap;
 mod time_sync;
+pub mod timeline;
 
 use std::io;
 use std::time::Duration;
@@ -19,7 +30,11 @@ use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
 
 use crate::node::{NodeConfig, RunningNode, TimeAnswer};
+use recorder::Recorder;
+use recording::Refusal;
+use tap::Tap;
 
+pub use recording::Recording;
 pub use report::DemoReport;
 pub use time_sync::NtpStep;
 
@@ -30,25 +45,39 @@ pub const MAX_OFFSET: Duration = hlc_core::DEFAULT_MAX_OFFSET;
 
 pub(crate) type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
-/// Starts alpha (true time) and beta (2 s ahead), each the other's peer, walks through the
-/// story, stops both and returns what happened.
+/// Starts alpha (true time) and beta (2 s ahead), each the other's peer through a tap, walks
+/// through the story, stops both and returns what happened.
 ///
 /// # Errors
 /// When a loopback socket cannot be bound, or a request fails in transport.
 pub async fn run() -> io::Result<DemoReport> {
+    let recorder = Recorder::start(lanes::all());
     let (alpha_listener, beta_listener) = (bind().await?, bind().await?);
     let url = |listener: &TcpListener| listener.local_addr().map(|a| format!("http://{a}"));
     let (alpha_url, beta_url) = (url(&alpha_listener)?, url(&beta_listener)?);
-    let alpha = RunningNode::spawn(alpha_listener, config(1, 0, &beta_url))?;
-    let beta = RunningNode::spawn(beta_listener, config(2, BETA_SKEW_MS, &alpha_url))?;
+    let alpha_tap = Tap::start(alpha_url.clone(), lanes::ALPHA, recorder.clone()).await?;
+    let beta_tap = Tap::start(beta_url.clone(), lanes::BETA, recorder.clone()).await?;
+    let alpha = RunningNode::spawn(alpha_listener, config(1, 0, beta_tap.url()))?;
+    let beta = RunningNode::spawn(beta_listener, config(2, BETA_SKEW_MS, alpha_tap.url()))?;
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let mut fences =
+        fencing::FenceWatch::new(&recorder, [(lanes::ALPHA, &alpha), (lanes::BETA, &beta)]);
 
-    let causal_chain = causal_chain(&client, &alpha_url).await?;
+    recorder.step("1. a client stamps GET alpha/time; alpha merges the stamp and answers");
+    let causal_chain = causal_chain(&client, alpha_tap.url()).await?;
+    fences.check();
+    recorder.step("2. beta calls alpha, stamped 2 s ahead: alpha refuses the request");
     let beta_to_alpha = post_json(&client, &format!("{beta_url}/relay")).await?;
     let alpha_after_refusal = alpha.node().hlc().last();
     let beta_clock = beta.node().hlc().now();
+    fences.check();
+    recorder.step("3. alpha calls beta: alpha's client refuses beta's answer, 2 s ahead");
     let alpha_to_beta = post_json(&client, &format!("{alpha_url}/relay")).await?;
-    let ntp = time_sync::beta_on_ntp(&client, &alpha_url).await?;
+    record_answer_refusal(&recorder, &alpha_to_beta);
+    fences.check();
+    recorder.step("4. beta restarts on a clock corrected through ntp-sync; alpha accepts it");
+    let ntp = time_sync::beta_on_ntp(&client, alpha_tap.url(), &recorder).await?;
+    fences.check();
 
     alpha.stop().await?;
     beta.stop().await?;
@@ -60,7 +89,26 @@ pub async fn run() -> io::Result<DemoReport> {
         beta_clock,
         alpha_to_beta,
         ntp,
+        timeline: recorder.recording(),
     })
+}
+
+/// Alpha's client layer refused beta's answer: the tap saw the answer pass, the relay's
+/// answer says it was refused and why.
+fn record_answer_refusal(recorder: &Recorder, (_, body): &(StatusCode, serde_json::Value)) {
+    let Some(kind) = body["kind"].as_str() else {
+        return;
+    };
+    let answer = recorder.last_message(lanes::BETA, lanes::ALPHA);
+    recorder.refusal(Refusal {
+        lane: lanes::ALPHA,
+        at_us: answer
+            .as_ref()
+            .map_or_else(|| recorder.now_us(), |(_, m)| m.received_us),
+        message: answer.map(|(index, _)| index),
+        kind: kind.to_owned(),
+        reason: body["error"].as_str().unwrap_or(kind).to_owned(),
+    });
 }
 
 pub(crate) async fn bind() -> io::Result<TcpListener> {
@@ -82,11 +130,11 @@ pub(crate) fn config(node: u64, clock_offset_ms: i64, peer: &str) -> NodeConfig 
     }
 }
 
-/// A client with its own clock stamps a request to alpha by hand (as the client layer would)
-/// and merges the answer.
+/// A client with its own clock stamps a request to alpha (at `alpha`, its tap) by hand (as
+/// the client layer would) and merges the answer.
 async fn causal_chain(client: &HttpClient, alpha: &str) -> io::Result<[NodeTimestamp; 4]> {
     let clock = Hlc::builder()
-        .node_id(NodeId::new(0xc1))
+        .node_id(lanes::CLIENT_NODE)
         .build()
         .map_err(io::Error::other)?;
     let sent = clock.now_with_node();

@@ -5,7 +5,7 @@ use std::fmt;
 use hlc_core::{NodeTimestamp, Timestamp};
 use http::StatusCode;
 
-use super::{NtpStep, BETA_SKEW_MS, MAX_OFFSET};
+use super::{NtpStep, Recording, BETA_SKEW_MS, MAX_OFFSET};
 
 /// What the demo saw.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct DemoReport {
     pub alpha_to_beta: (StatusCode, serde_json::Value),
     /// Beta restarted on an NTP-corrected clock, and alpha's answer to it.
     pub ntp: NtpStep,
+    /// Every stamped message, refusal and mark, for [`timeline`](super::timeline).
+    pub timeline: Recording,
 }
 
 impl DemoReport {
