@@ -45,9 +45,9 @@ pub mod scenario;
 /// The table: one row per key, with the stamp of the write that holds it. The check keeps a
 /// stamp of any other length out, so every stored stamp reads back.
 ///
-/// Run it once before writers start: `CREATE TABLE IF NOT EXISTS` from several connections
-/// at the same instant can fail on PostgreSQL's catalog, which [`LwwTable::connect`] avoids
-/// only among the connections it opens one after another.
+/// [`LwwTable::connect`] runs it on every connection. `CREATE TABLE IF NOT EXISTS` from
+/// several connections at the same instant can fail on PostgreSQL's catalog, so open one
+/// connection before the others, as [`scenario::run`] does.
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lww (
     key text PRIMARY KEY,
     value bytea,

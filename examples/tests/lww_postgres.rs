@@ -194,7 +194,8 @@ fn malformed_stamps_and_connection_strings_are_clear_errors() {
     });
 }
 
-/// `target/<profile>/examples/lww_postgres`, which `cargo test` builds.
+/// `target/<profile>/examples/lww_postgres`, which `cargo test` builds (but not `cargo test
+/// --test lww_postgres`, which runs the last one built).
 fn example_binary() -> PathBuf {
     let test = std::env::current_exe().expect("the test's path");
     let binary = test
