@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         UPSERT.split_whitespace().collect::<Vec<_>>().join(" ")
     );
     for stamping in [Stamping::WallClock, Stamping::Hybrid] {
-        println!("{}\n", scenario::run(stamping)?);
+        println!("{}\n", scenario::run(&scenario::TAKING_TURNS, stamping)?);
     }
     let dir = tempfile::tempdir()?;
     replicas(dir.path())

@@ -5,20 +5,9 @@
 //! every conflict inside the database: insert, or on conflict overwrite only where the new
 //! stamp is greater ([`SCHEMA`], [`UPSERT`]). A `NULL` value is a tombstone.
 //!
-//! # PostgreSQL
-//!
-//! The same schema and statement work in PostgreSQL with `bytea`, which compares bytewise
-//! (like `memcmp`, shorter first on a tie), so the 16-byte stamps sort exactly as in SQLite:
-//!
-//! ```sql
-//! CREATE TABLE IF NOT EXISTS kv (key text PRIMARY KEY, value bytea, stamp bytea NOT NULL);
-//! INSERT INTO kv (key, value, stamp) VALUES ($1, $2, $3)
-//! ON CONFLICT (key) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
-//! WHERE excluded.stamp > kv.stamp;
-//! ```
-//!
-//! The statement reports one changed row when the write won and none when it lost, in both
-//! databases. The [`scenario`] module shows why the stamps must come from a hybrid clock.
+//! The statement reports one changed row when the write won and none when it lost. The
+//! [`scenario`] module shows why the stamps must come from a hybrid clock;
+//! [`crate::lww_postgres`] runs the same statement, and the same scenario, in PostgreSQL.
 //!
 //! # On disk
 //!

@@ -9,27 +9,32 @@ use hlc_examples::lww_store::scenario::{self, Stamping};
 
 #[test]
 fn wall_clock_stamps_silently_lose_causally_later_updates() {
-    let outcome = scenario::run(Stamping::WallClock).unwrap();
-    assert!(outcome.lost() > 0, "{outcome}");
-    assert_ne!(outcome.final_value.as_deref(), outcome.last_written());
-    // An update is lost exactly when its node's clock read earlier than the stored stamp.
-    let mut greatest = None;
-    for update in &outcome.updates {
-        assert_eq!(update.stored, Some(update.stamp) > greatest, "{outcome}");
-        greatest = greatest.max(Some(update.stamp));
+    for plan in [scenario::TAKING_TURNS, scenario::THREE_WRITERS] {
+        let outcome = scenario::run(&plan, Stamping::WallClock).unwrap();
+        assert!(outcome.lost() > 0, "{outcome}");
+        assert!(!outcome.stale_keys().is_empty(), "{outcome}");
+        // An update is lost exactly when its writer's clock read earlier than the stored stamp.
+        assert_eq!(outcome.misjudged(), Vec::<&scenario::Update>::new());
     }
 }
 
 #[test]
 fn hybrid_stamps_lose_no_update() {
-    let outcome = scenario::run(Stamping::Hybrid).unwrap();
-    assert_eq!(outcome.lost(), 0, "{outcome}");
-    assert_eq!(outcome.final_value.as_deref(), outcome.last_written());
-    assert_eq!(
-        outcome.updates.len(),
-        scenario::ROUNDS * scenario::NODES.len()
-    );
-    assert!(outcome.updates.windows(2).all(|w| w[0].stamp < w[1].stamp));
+    for plan in [scenario::TAKING_TURNS, scenario::THREE_WRITERS] {
+        let outcome = scenario::run(&plan, Stamping::Hybrid).unwrap();
+        assert_eq!(outcome.lost(), 0, "{outcome}");
+        assert_eq!(outcome.stale_keys(), Vec::<&str>::new(), "{outcome}");
+        assert_eq!(outcome.updates.len(), plan.writes());
+        assert_eq!(outcome.misjudged(), Vec::<&scenario::Update>::new());
+    }
+}
+
+#[test]
+fn misjudged_names_an_update_the_store_decided_wrong() {
+    let mut outcome = scenario::run(&scenario::THREE_WRITERS, Stamping::WallClock).unwrap();
+    let lost = outcome.updates.iter().position(|u| !u.stored).unwrap();
+    outcome.updates[lost].stored = true;
+    assert_eq!(outcome.misjudged(), vec![&outcome.updates[lost]]);
 }
 
 fn merged(logs: &[std::path::PathBuf], order: Order) -> Vec<Entry> {
