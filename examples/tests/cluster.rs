@@ -13,10 +13,12 @@
 //! assertion depends on how fast the machine is. Run with `--nocapture` to see the
 //! transcript.
 
+mod common;
+
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,23 +44,6 @@ const PROBE_INTERVAL_MS: u64 = 200;
 const ROGUE_OFFSET_MS: i64 = 2_000;
 const NODES: u64 = 5;
 const ROGUE: u64 = 5;
-
-fn hlc_node_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("the test's path");
-    // target/<profile>/deps/<test> -> target/<profile>/examples/hlc_node
-    let binary = test
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from target/<profile>/deps")
-        .join("examples")
-        .join(format!("hlc_node{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build -p hlc-examples --example hlc_node`",
-        binary.display()
-    );
-    binary
-}
 
 /// A node process, killed when dropped.
 struct NodeProcess {
@@ -106,7 +91,7 @@ impl Cluster {
             .try_clone()
             .expect("duplicate the listening socket");
         let log = File::create(self.log(node, run)).expect("a log file");
-        let mut command = Command::new(hlc_node_binary());
+        let mut command = Command::new(common::example_binary("hlc_node"));
         command
             .args(["--listen-stdin", "--node-id", &node.to_string()])
             .args(["--probe-interval", &PROBE_INTERVAL_MS.to_string()])

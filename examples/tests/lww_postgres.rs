@@ -6,10 +6,10 @@
 // The scenario test prints both lost-write counts.
 #![allow(clippy::print_stdout)]
 
+mod common;
 mod pg_cluster;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,24 +194,6 @@ fn malformed_stamps_and_connection_strings_are_clear_errors() {
     });
 }
 
-/// `target/<profile>/examples/lww_postgres`, which `cargo test` builds (but not `cargo test
-/// --test lww_postgres`, which runs the last one built).
-fn example_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("the test's path");
-    let binary = test
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from target/<profile>/deps")
-        .join("examples")
-        .join(format!("lww_postgres{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build -p hlc-examples --example lww_postgres`",
-        binary.display()
-    );
-    binary
-}
-
 /// The counts in the example's "N of M causally later updates silently lost" lines.
 fn lost_counts(output: &str) -> Vec<(usize, usize)> {
     output
@@ -227,7 +209,7 @@ fn lost_counts(output: &str) -> Vec<(usize, usize)> {
 #[test]
 fn the_example_runs_against_a_database_given_by_flag() {
     with_database("example", |config| async move {
-        let run = Command::new(example_binary())
+        let run = Command::new(common::example_binary("lww_postgres"))
             .args(["--database-url", &config])
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())
