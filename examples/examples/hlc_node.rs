@@ -37,6 +37,15 @@
 //! curl -i http://127.0.0.1:8085/health; curl -s http://127.0.0.1:8081/peers
 //! ```
 //!
+//! `GET /metrics` answers Prometheus metrics in the text format (through `prometheus-client`):
+//! stamps, merges and refusals by side and reason, the clock's carries and backward jumps,
+//! per-peer offset histograms (µs, `peer` label), the health board's state, and with `--ntp`
+//! ntp-sync's offset, radius and status. It answers while the node is fenced:
+//!
+//! ```text
+//! curl -s http://127.0.0.1:8081/metrics | grep -E '^hlc_(refusals|clock_health)'
+//! ```
+//!
 //! `--hmac-key-file PATH` signs every stamp and merges only signed ones; `--unsigned refuse`
 //! answers 401 to the others (`ignore`, the default, serves them unmerged).
 //!

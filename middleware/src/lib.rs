@@ -117,6 +117,9 @@
 //! - `reqwest`: a `reqwest_middleware::Middleware` (`hlc_middleware::reqwest`).
 //! - `opentelemetry`: a `TextMapPropagator` for the `hlc` field, span attributes and metrics
 //!   (`hlc_middleware::opentelemetry`).
+//! - `prometheus`: an observer and collectors for a `prometheus-client` registry: stamps,
+//!   merges, refusals by reason, the clock's carries and jumps, per-peer offset histograms
+//!   and the clock's health (`hlc_middleware::prometheus`).
 //!
 //! The layers themselves need none of these: they work with any `http`-based tower stack,
 //! hyper and tonic servers included.
@@ -141,6 +144,8 @@ pub mod axum;
 pub mod hyper;
 #[cfg(feature = "opentelemetry")]
 pub mod opentelemetry;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 #[cfg(feature = "tonic")]

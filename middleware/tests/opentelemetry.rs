@@ -4,9 +4,11 @@ mod common;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use common::{node, stamped, START};
+use hlc_core::peers::{MonitorConfig, PeerMonitor, PingExchange};
 use hlc_core::{ManualClock, NodeId, NodeTimestamp, Timestamp};
 use hlc_middleware::header::HLC;
 use hlc_middleware::opentelemetry::OtelObserver;
@@ -31,6 +33,11 @@ struct Telemetry {
 
 impl Telemetry {
     fn new() -> Self {
+        Self::with_monitor(None)
+    }
+
+    /// With the peer monitor that pings feed, when given.
+    fn with_monitor(monitor: Option<Arc<Mutex<PeerMonitor>>>) -> Self {
         let spans = InMemorySpanExporter::default();
         let tracer_provider = SdkTracerProvider::builder()
             .with_simple_exporter(spans.clone())
@@ -39,7 +46,11 @@ impl Telemetry {
         let meter_provider = SdkMeterProvider::builder()
             .with_reader(PeriodicReader::builder(metrics.clone()).build())
             .build();
-        let observer = Arc::new(OtelObserver::new(&meter_provider.meter("test")));
+        let mut observer = OtelObserver::new(&meter_provider.meter("test"));
+        if let Some(monitor) = monitor {
+            observer = observer.peer_monitor(monitor);
+        }
+        let observer = Arc::new(observer);
         Self {
             spans,
             tracer_provider,
@@ -219,4 +230,58 @@ async fn without_a_span_only_metrics_are_recorded() {
         ),
         1
     );
+}
+
+#[tokio::test]
+async fn spans_carry_the_offset_the_monitor_measured_of_the_peer() {
+    // Pings measured peer a1's clock 300 ms ahead of this node's, ± 1 ms.
+    let mut monitor = PeerMonitor::new(MonitorConfig::new());
+    let exchange = PingExchange {
+        peer: NodeId::new(0xa1),
+        sent_local: START,
+        received_local: START + 2_000,
+        peer_physical: START + 1_000 + 300_000,
+    };
+    monitor.record(Instant::now(), exchange).unwrap();
+    let telemetry = Telemetry::with_monitor(Some(Arc::new(Mutex::new(monitor))));
+    let server = node(2, &ManualClock::new(START));
+    let layer = HlcServerLayer::new(server).observer(telemetry.observer.clone());
+    let service = layer.layer(ok_handler());
+
+    let at = |micros, node| NodeTimestamp::new(Timestamp::from_physical_micros(micros), node);
+    let merged = telemetry
+        .in_span(
+            "merged",
+            service
+                .clone()
+                .oneshot(stamped(at(START + 100_000, NodeId::new(0xa1)))),
+        )
+        .await;
+    assert_eq!(merged["hlc.remote_offset_us"], Value::I64(300_000));
+    assert_eq!(
+        merged["hlc.remote_offset_uncertainty_us"],
+        Value::I64(1_000)
+    );
+
+    // Refused for its stamp, the same peer's span still says how far its clock is.
+    let refused = telemetry
+        .in_span(
+            "refused",
+            service
+                .clone()
+                .oneshot(stamped(at(START + 2_000_000, NodeId::new(0xa1)))),
+        )
+        .await;
+    assert_eq!(text(&refused["error.type"]), "hlc.too_far_ahead");
+    assert_eq!(refused["hlc.remote_offset_us"], Value::I64(300_000));
+
+    // A peer the monitor never measured gets no offset, only its stamp.
+    let unknown = telemetry
+        .in_span(
+            "unknown",
+            service.oneshot(stamped(at(START + 100_000, NodeId::new(0xb2)))),
+        )
+        .await;
+    assert_eq!(text(&unknown["hlc.remote_node_id"]), "00000000000000b2");
+    assert!(!unknown.contains_key("hlc.remote_offset_us"));
 }

@@ -5,9 +5,18 @@
 //! timestamps; `GET /ping` answers this node's physical clock
 //! ([`hlc_middleware::ping::PingService`]); `GET /peers` answers what the peer monitor
 //! measured ([`PeersAnswer`]); `GET /health` answers `200 ok`, or `503` with problem details
-//! naming why the clock is untrusted (fenced, unsynchronised, radius too large). With the
-//! layers on (the default), every request but `/health`, `/peers` and `/ping` is merged and refused as
-//! `hlc-middleware` does, and refused with `503` while the clock is unhealthy.
+//! naming why the clock is untrusted (fenced, unsynchronised, radius too large);
+//! `GET /metrics` answers Prometheus metrics in the text format (below). With the layers on
+//! (the default), every request but `/health`, `/peers`, `/metrics` and `/ping` is merged
+//! and refused as `hlc-middleware` does, and refused with `503` while the clock is unhealthy.
+//!
+//! `/metrics` is `prometheus-client`'s encoding of a registry holding what
+//! [`hlc_middleware::prometheus`] offers (stamps, merges and refusals by side and reason from
+//! both layers, the clock's carries and backward jumps, a histogram per peer of the offsets
+//! its pings measured, in µs, labelled with the peer's node id, and the health board's state
+//! when the node has one), and, with NTP servers, ntp-sync's estimate from its
+//! [`Snapshot`](ntp_sync::Snapshot): `ntp_offset_seconds`, `ntp_radius_seconds`,
+//! `ntp_status{status}`, `ntp_polls_total` and `ntp_disruptions_total`.
 //!
 //! With peers ([`NodeConfig::peers`]), the node pings each at `/ping` every
 //! [`NodeConfig::probe_interval`] and feeds a [`PeerMonitor`](hlc_core::peers::PeerMonitor)
@@ -27,6 +36,7 @@
 mod cli;
 mod clock;
 mod health;
+mod metrics;
 mod peers;
 mod relay;
 mod routes;
@@ -111,6 +121,7 @@ pub struct Node {
     health: Option<HealthBoard>,
     peers: Option<peers::Peers>,
     keys: Option<SigningKeys>,
+    metrics: metrics::Metrics,
 }
 
 impl Node {
@@ -148,7 +159,9 @@ impl Node {
             .build()
             .map_err(io::Error::other)?;
         let hlc = Arc::new(hlc);
-        let peer = relay::PeerClient::new(&hlc, &config, keys.clone(), health.clone());
+        let metrics = metrics::Metrics::new(&hlc, health.as_ref(), ntp.as_ref());
+        let observer = Arc::new(metrics.observer().clone());
+        let peer = relay::PeerClient::new(&hlc, &config, keys.clone(), health.clone(), observer);
         Ok(Arc::new(Self {
             hlc,
             clock,
@@ -158,6 +171,7 @@ impl Node {
             health,
             peers,
             keys,
+            metrics,
         }))
     }
 
@@ -233,20 +247,22 @@ impl Node {
         if let Some(ntp) = &self.ntp {
             ntp.wait_synced().await;
         }
-        peers.run().await;
+        peers.run(self.metrics.observer()).await;
     }
 
-    /// The routes, behind the server layer when the layers are on. `/health`, `/peers` and
-    /// `/ping` are skipped by the layer (they carry no stamps): `/health` reads the board
-    /// itself, `/peers` shows a fenced node why, and `/ping` must answer while the node is
-    /// fenced so that its peers can see it recover.
+    /// The routes, behind the server layer when the layers are on. `/health`, `/peers`,
+    /// `/metrics` and `/ping` are skipped by the layer (they carry no stamps): `/health`
+    /// reads the board itself, `/peers` and `/metrics` show a fenced node why (a scraper
+    /// sends no `hlc` header, and must reach a fenced node most of all), and `/ping` must
+    /// answer while the node is fenced so that its peers can see it recover.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         let ping = PingService::new(Arc::clone(&self.clock), self.hlc.node_id());
         let routes = routes::routes(Arc::clone(self)).route_service(PING_PATH, ping);
         if self.config.hlc_layers {
             let mut layer = HlcServerLayer::new(Arc::clone(&self.hlc))
-                .skip_if(|uri| matches!(uri.path(), "/health" | "/peers" | PING_PATH))
-                .unsigned(self.config.unsigned);
+                .skip_if(|uri| matches!(uri.path(), "/health" | "/peers" | "/metrics" | PING_PATH))
+                .unsigned(self.config.unsigned)
+                .observer(Arc::new(self.metrics.observer().clone()));
             if let Some(keys) = &self.keys {
                 layer = layer.signing_keys(keys.clone());
             }

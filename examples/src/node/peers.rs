@@ -9,6 +9,7 @@ use hlc_core::health::HealthBoard;
 use hlc_core::peers::{MonitorConfig, PeerMonitor, PeerVerdict};
 use hlc_core::NodeId;
 use hlc_middleware::ping::Prober;
+use hlc_middleware::prometheus::PrometheusObserver;
 use http::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -92,11 +93,13 @@ impl Peers {
         }
     }
 
-    /// Probes every interval until dropped; logs fencing and recovery to stderr.
-    pub(super) async fn run(&self) {
+    /// Probes every interval until dropped; logs fencing and recovery to stderr, and records
+    /// each ping's offset in `metrics`.
+    pub(super) async fn run(&self, metrics: &PrometheusObserver) {
         let urls = Arc::clone(&self.urls);
         self.prober
             .run(self.interval, tokio::time::sleep, move |probed| {
+                metrics.record_round(probed);
                 let mut urls = urls.lock().unwrap_or_else(PoisonError::into_inner);
                 for (label, outcome) in &probed.pings {
                     if let Ok((peer, _)) = outcome {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hlc_core::health::HealthBoard;
 use hlc_core::{Hlc, Timestamp};
-use hlc_middleware::{ClientError, HlcClientLayer, MergedTimestamp, Refusal, SigningKeys};
+use hlc_middleware::{
+    ClientError, HlcClientLayer, LayerObserver, MergedTimestamp, Refusal, SigningKeys,
+};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -45,18 +47,22 @@ pub(super) enum RelayError {
 
 impl PeerClient {
     /// With the layers on: signing with `keys` (and applying the config's unsigned policy to
-    /// answers) when given, and sending nothing while `health` says the clock is untrusted.
+    /// answers) when given, sending nothing while `health` says the clock is untrusted, and
+    /// telling `observer` what the client layer does.
     pub(super) fn new(
         hlc: &Arc<Hlc<NodeClock>>,
         config: &NodeConfig,
         keys: Option<SigningKeys>,
         health: Option<HealthBoard>,
+        observer: Arc<dyn LayerObserver>,
     ) -> Self {
         let client = Client::builder(TokioExecutor::new()).build_http();
         if !config.hlc_layers {
             return Self::Plain(client);
         }
-        let mut layer = HlcClientLayer::new(Arc::clone(hlc)).unsigned(config.unsigned);
+        let mut layer = HlcClientLayer::new(Arc::clone(hlc))
+            .unsigned(config.unsigned)
+            .observer(observer);
         if let Some(keys) = keys {
             layer = layer.signing_keys(keys);
         }

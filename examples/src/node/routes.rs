@@ -1,5 +1,5 @@
-//! The node's routes: `GET /time`, `GET /health`, `GET /peers`, `POST /relay` (`/ping` is
-//! the middleware's service, mounted by the router).
+//! The node's routes: `GET /time`, `GET /health`, `GET /peers`, `GET /metrics`,
+//! `POST /relay` (`/ping` is the middleware's service, mounted by the router).
 
 use std::sync::Arc;
 
@@ -48,6 +48,7 @@ pub(super) fn routes(node: Arc<Node>) -> Router {
         .route("/time", get(time))
         .route("/health", get(super::health::health))
         .route("/peers", get(peers))
+        .route("/metrics", get(super::metrics::metrics))
         .route("/relay", post(relay))
         .with_state(node)
 }

@@ -185,6 +185,31 @@ impl PeerMonitor {
         }
     }
 
+    /// The last measurement of `peer`, fresh or stale; `None` for a peer never measured (or
+    /// forgotten). A map lookup, without the allocation of a [`report`](Self::report), for
+    /// callers that want one peer on a request path (a span attribute, say).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use hlc_core::peers::{MonitorConfig, PeerMonitor, PingExchange};
+    /// use hlc_core::NodeId;
+    ///
+    /// let mut monitor = PeerMonitor::new(MonitorConfig::new());
+    /// let exchange = PingExchange {
+    ///     peer: NodeId::new(2),
+    ///     sent_local: 1_000_000,
+    ///     received_local: 1_002_000,
+    ///     peer_physical: 1_031_000, // 30 ms ahead of the midpoint
+    /// };
+    /// monitor.record(Instant::now(), exchange)?;
+    /// assert_eq!(monitor.last_measurement(NodeId::new(2)).unwrap().offset_us, 30_000);
+    /// assert_eq!(monitor.last_measurement(NodeId::new(3)), None);
+    /// # Ok::<(), hlc_core::peers::ExchangeError>(())
+    /// ```
+    pub fn last_measurement(&self, peer: NodeId) -> Option<Measurement> {
+        self.peers.get(&peer).map(|state| state.last)
+    }
+
     /// Moves the fence by one round's verdict. Only a run of `recovery_rounds` agreeing rounds
     /// lifts it; a round without a verdict breaks the run, because a fenced node that can no
     /// longer see enough peers has not shown that its clock is back.

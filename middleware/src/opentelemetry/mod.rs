@@ -9,7 +9,10 @@
 //!   `error.type` (see [`Refusal::kind`](crate::Refusal::kind)); it counts refusals
 //!   (`hlc.refusals`) and malformed headers (`hlc.malformed_headers`) and records how far
 //!   peers lead the local clock (`hlc.peer.lead`, in seconds, zero for peers behind).
-//!   Every instrument has the attribute `hlc.side` (`server` or `client`).
+//!   Every instrument has the attribute `hlc.side` (`server` or `client`). Given the peer
+//!   monitor that [pings](crate::ping) feed ([`OtelObserver::peer_monitor`]), a span about a
+//!   peer's stamp also gets `hlc.remote_offset_us` and `hlc.remote_offset_uncertainty_us`:
+//!   the peer's clock minus this node's, as its last ping measured it.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -1,5 +1,8 @@
 //! [`OtelObserver`]: span attributes and metrics from the layers.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hlc_core::peers::PeerMonitor;
 use hlc_core::{NodeTimestamp, Timestamp, UpdateError};
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::trace::{get_active_span, SpanRef};
@@ -20,11 +23,15 @@ const LEAD_BUCKETS: [f64; 12] = [
 /// Span attributes go to the span current (`Context::current()`) when the layer runs, usually
 /// the request span of an outer tracing layer. Without a recording span only the metrics are
 /// recorded, and nothing is formatted.
+///
+/// Given the [`PeerMonitor`] that peer pings feed ([`peer_monitor`](Self::peer_monitor)), a
+/// span about a peer's stamp also gets what the pings last measured of that peer's clock.
 #[derive(Debug, Clone)]
 pub struct OtelObserver {
     refusals: Counter<u64>,
     malformed: Counter<u64>,
     lead: Histogram<f64>,
+    monitor: Option<Arc<Mutex<PeerMonitor>>>,
 }
 
 impl OtelObserver {
@@ -47,6 +54,37 @@ impl OtelObserver {
                 .with_unit("s")
                 .with_boundaries(LEAD_BUCKETS.to_vec())
                 .build(),
+            monitor: None,
+        }
+    }
+
+    /// Looks peers up in `monitor` (the one a [`Prober`](crate::ping::Prober) feeds, e.g.
+    /// `prober.monitor().clone()`): a span about a peer's stamp (merged, or refused for
+    /// being too far ahead) gets `hlc.remote_offset_us` (the peer's clock minus this node's,
+    /// from its last ping) and `hlc.remote_offset_uncertainty_us`, when the monitor has
+    /// measured that peer. The lookup locks the monitor, and only for a recording span.
+    pub fn peer_monitor(mut self, monitor: Arc<Mutex<PeerMonitor>>) -> Self {
+        self.monitor = Some(monitor);
+        self
+    }
+
+    /// The offset attributes of `peer`, when the monitor has measured it.
+    fn set_offset(&self, span: &SpanRef<'_>, peer: NodeTimestamp) {
+        let Some(monitor) = &self.monitor else {
+            return;
+        };
+        // The monitor's state is whole after each call; a panic elsewhere leaves it usable.
+        let measured = monitor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_measurement(peer.node);
+        if let Some(measured) = measured {
+            span.set_attribute(KeyValue::new("hlc.remote_offset_us", measured.offset_us));
+            let uncertainty = i64::try_from(measured.uncertainty_us).unwrap_or(i64::MAX);
+            span.set_attribute(KeyValue::new(
+                "hlc.remote_offset_uncertainty_us",
+                uncertainty,
+            ));
         }
     }
 
@@ -62,7 +100,10 @@ impl OtelObserver {
 impl LayerObserver for OtelObserver {
     fn merged(&self, side: Side, peer: NodeTimestamp, _merged: Timestamp, local_micros: u64) {
         self.record_lead(side, peer.timestamp.physical_micros(), local_micros);
-        with_recording_span(|span| set_remote(&span, peer));
+        with_recording_span(|span| {
+            set_remote(&span, peer);
+            self.set_offset(&span, peer);
+        });
     }
 
     fn refused(&self, side: Side, refusal: &Refusal) {
@@ -85,6 +126,7 @@ impl LayerObserver for OtelObserver {
             span.set_attribute(KeyValue::new("error.type", refusal.kind()));
             if let Refusal::TooFarAhead { peer, .. } = refusal {
                 set_remote(&span, *peer);
+                self.set_offset(&span, *peer);
             }
         });
     }

@@ -91,6 +91,19 @@ impl Refusal {
     }
 }
 
+/// The short name of why the local clock is untrusted, as problem details' `reason` member
+/// and the Prometheus health state say it (see `HEADER.md`).
+pub(crate) fn reason_name(reason: &UnhealthyReason) -> &'static str {
+    match reason {
+        UnhealthyReason::RadiusTooLarge { .. } => "radius_too_large",
+        UnhealthyReason::Unsynchronised => "unsynchronised",
+        UnhealthyReason::Disrupted => "disrupted",
+        UnhealthyReason::Fenced { .. } => "fenced",
+        // A reason hlc-core adds later: problem details' `detail` still names it.
+        _ => "other",
+    }
+}
+
 /// Builds the response to a refused request. The layer adds its own `hlc` header and the
 /// [`Refusal`] extension afterwards.
 ///

@@ -149,14 +149,11 @@ fn problem_json(refusal: &Refusal, status: StatusCode) -> serde_json::Value {
 /// radius and limit, or the fencing verdict.
 fn add_reason(body: &mut serde_json::Value, reason: &UnhealthyReason) {
     let micros = |d: &Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    let name = match reason {
+    match reason {
         UnhealthyReason::RadiusTooLarge { radius, limit } => {
             body["radius_us"] = micros(radius).into();
             body["limit_us"] = micros(limit).into();
-            "radius_too_large"
         }
-        UnhealthyReason::Unsynchronised => "unsynchronised",
-        UnhealthyReason::Disrupted => "disrupted",
         UnhealthyReason::Fenced {
             far,
             fresh,
@@ -165,12 +162,10 @@ fn add_reason(body: &mut serde_json::Value, reason: &UnhealthyReason) {
             body["far_peers"] = (*far).into();
             body["fresh_peers"] = (*fresh).into();
             body["offset_ms"] = (*offset_ms).into();
-            "fenced"
         }
-        // A reason hlc-core adds later: `detail` still names it.
-        _ => "other",
-    };
-    body["reason"] = name.into();
+        _ => {}
+    }
+    body["reason"] = super::reason_name(reason).into();
 }
 
 /// The members naming both times and the bound (see `HEADER.md`).
