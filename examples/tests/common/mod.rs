@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 /// `target/<profile>/examples/<name>`, the example binary that `cargo test` builds beside the
 /// tests (`cargo test --test <one>` alone does not: it runs the last one built).
-pub fn example_binary(name: &str) -> PathBuf {
+pub(crate) fn example_binary(name: &str) -> PathBuf {
     let test = std::env::current_exe().expect("the test's path");
     // target/<profile>/deps/<test> -> target/<profile>/examples/<name>
     let binary = test
