@@ -117,6 +117,8 @@
 //! - `reqwest`: a `reqwest_middleware::Middleware` (`hlc_middleware::reqwest`).
 //! - `opentelemetry`: a `TextMapPropagator` for the `hlc` field, span attributes and metrics
 //!   (`hlc_middleware::opentelemetry`).
+//! - `nats`: stamps NATS message headers on publish and merges them on receipt, with the
+//!   layers' refusal rules, on `async-nats` (`hlc_middleware::nats`).
 //!
 //! The layers themselves need none of these: they work with any `http`-based tower stack,
 //! hyper and tonic servers included.
@@ -139,6 +141,8 @@ pub mod startup;
 pub mod axum;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "opentelemetry")]
 pub mod opentelemetry;
 #[cfg(feature = "reqwest")]
