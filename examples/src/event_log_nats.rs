@@ -1,4 +1,4 @@
-//! The event log of [`event_log`](crate::event_log) on NATS JetStream: three nodes with skewed
+//! The event log of [`event_log`] on NATS JetStream: three nodes with skewed
 //! clocks publish their events to one stream, one subject per node, and a reader merges the
 //! subjects into one order as they arrive.
 //!
