@@ -4,7 +4,8 @@
 //! A message carries the `hlc` header of [`header`](crate::header) (`HEADER.md`) as a NATS
 //! header (the `NATS/1.0` header block), with `hlc-signature` beside it once
 //! [signing keys](crate::signature) are set. NATS header names are case-sensitive (NATS
-//! ADR-4), so both names are written, and read, in lowercase exactly.
+//! ADR-4), so both names are written, and read, in lowercase exactly. `HEADER.md` (section
+//! "Message brokers") specifies this for any client, and the same header on Kafka.
 //!
 //! ```
 //! use std::sync::Arc;
