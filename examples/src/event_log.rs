@@ -62,7 +62,9 @@ pub enum Order {
 }
 
 impl Order {
-    fn key(self, entry: &Entry) -> NodeTimestamp {
+    /// The key this order sorts `entry` by: its stamp, or its wall-clock reading with the
+    /// node's id.
+    pub fn key(self, entry: &Entry) -> NodeTimestamp {
         match self {
             Order::Hlc => entry.hlc,
             Order::WallClock => NodeTimestamp::new(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hlc_core::health::{ClockHealth, HealthBoard, UnhealthyReason};
 use hlc_core::{Hlc, NodeTimestamp, PhysicalClock, Timestamp};
-use http::{Extensions, HeaderMap};
+use http::{Extensions, HeaderMap, HeaderValue};
 
 use crate::extension::{MergedTimestamp, PeerTimestamp};
 use crate::header::{self, HLC};
@@ -118,13 +118,37 @@ impl<C: PhysicalClock> Exchange<C> {
 
     /// Merges an incoming message's header under the policies. On `Err` nothing was merged
     /// and the clock was not touched.
+    #[inline]
+    pub(crate) fn receive(&self, headers: &HeaderMap) -> Result<Received, Refusal> {
+        self.receive_fields(
+            || headers.get_all(HLC).iter().map(HeaderValue::as_bytes),
+            || {
+                headers
+                    .get_all(HLC_SIGNATURE)
+                    .iter()
+                    .map(HeaderValue::as_bytes)
+            },
+        )
+    }
+
+    /// [`receive`](Self::receive) for any carrier of header fields (an HTTP header map, NATS
+    /// headers): `hlc` lists the message's `hlc` fields, each time it is called, and
+    /// `signatures` its `hlc-signature` fields.
     ///
     /// The signature is checked before the max offset: an unverified stamp says nothing
     /// about the peer's clock, so it must not reach the rule (or the observer) as if trusted.
     #[inline]
-    pub(crate) fn receive(&self, headers: &HeaderMap) -> Result<Received, Refusal> {
-        match header::decode(headers) {
-            Ok(Some(peer)) => match self.authenticate(headers) {
+    pub(crate) fn receive_fields<'a, H, S>(
+        &self,
+        hlc: impl Fn() -> H,
+        signatures: impl FnOnce() -> S,
+    ) -> Result<Received, Refusal>
+    where
+        H: Iterator<Item = &'a [u8]>,
+        S: Iterator<Item = &'a [u8]>,
+    {
+        match header::decode_fields(hlc()) {
+            Ok(Some(peer)) => match self.authenticate(hlc().next(), signatures) {
                 Ok(()) => self.merge(peer),
                 Err(error) => self.unmerged(Refusal::Signature(error), self.unsigned_policy()),
             },
@@ -133,13 +157,18 @@ impl<C: PhysicalClock> Exchange<C> {
         }
     }
 
-    /// Verifies the signature over the one `hlc` value `decode` accepted; passes without keys.
+    /// Verifies the signature over the one `hlc` value `decode_fields` accepted; passes
+    /// without keys.
     #[inline]
-    fn authenticate(&self, headers: &HeaderMap) -> Result<(), SignatureError> {
-        let (Some(keys), Some(value)) = (&self.signing_keys, headers.get(HLC)) else {
+    fn authenticate<'a, S: Iterator<Item = &'a [u8]>>(
+        &self,
+        hlc_value: Option<&[u8]>,
+        signatures: impl FnOnce() -> S,
+    ) -> Result<(), SignatureError> {
+        let (Some(keys), Some(value)) = (&self.signing_keys, hlc_value) else {
             return Ok(());
         };
-        keys.verify_message(headers, value.as_bytes()).map(drop)
+        keys.verify_fields(signatures(), value).map(drop)
     }
 
     fn unsigned_policy(&self) -> Policy {
@@ -231,7 +260,6 @@ impl<C> fmt::Debug for Exchange<C> {
 mod tests {
     use super::*;
     use hlc_core::{ManualClock, NodeId};
-    use http::HeaderValue;
     use std::time::Duration;
 
     const START: u64 = 1_700_000_000_000_000;

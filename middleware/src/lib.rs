@@ -120,6 +120,8 @@
 //! - `prometheus`: an observer and collectors for a `prometheus-client` registry: stamps,
 //!   merges, refusals by reason, the clock's carries and jumps, per-peer offset histograms
 //!   and the clock's health (`hlc_middleware::prometheus`).
+//! - `nats`: stamps NATS message headers on publish and merges them on receipt, with the
+//!   layers' refusal rules, on `async-nats` (`hlc_middleware::nats`).
 //!
 //! The layers themselves need none of these: they work with any `http`-based tower stack,
 //! hyper and tonic servers included.
@@ -142,6 +144,8 @@ pub mod startup;
 pub mod axum;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+#[cfg(feature = "nats")]
+pub mod nats;
 #[cfg(feature = "opentelemetry")]
 pub mod opentelemetry;
 #[cfg(feature = "prometheus")]

@@ -93,7 +93,7 @@ impl<C: PhysicalClock> HlcClientLayer<C> {
     }
 
     /// The configuration, shared with integrations that are not tower services.
-    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "reqwest", feature = "nats")), allow(dead_code))]
     pub(crate) fn exchange(&self) -> Arc<Exchange<C>> {
         Arc::clone(&self.exchange)
     }

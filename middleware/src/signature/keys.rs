@@ -4,13 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use hmac::{Hmac, KeyInit, Mac};
-use http::header::{HeaderMap, HeaderValue};
+use http::header::HeaderValue;
 use sha2::Sha256;
 
 use super::error::SignatureError;
 use super::key_id::KeyId;
 use super::value::{self, MAX_VALUE_LEN};
-use super::HLC_SIGNATURE;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -118,13 +117,13 @@ impl SigningKeys {
         }
     }
 
-    /// Checks the `hlc-signature` fields of a message against its `hlc` value.
-    pub(crate) fn verify_message(
+    /// Checks the `hlc-signature` fields of a message, whatever carries them (an HTTP header
+    /// map, NATS headers), against its `hlc` value.
+    pub(crate) fn verify_fields<'a>(
         &self,
-        headers: &HeaderMap,
+        mut fields: impl Iterator<Item = &'a [u8]>,
         hlc_value: &[u8],
     ) -> Result<&KeyId, SignatureError> {
-        let mut fields = headers.get_all(HLC_SIGNATURE).iter();
         let Some(signature) = fields.next() else {
             return Err(SignatureError::Missing);
         };
@@ -133,7 +132,7 @@ impl SigningKeys {
                 count: 2 + fields.count(),
             });
         }
-        self.verify(signature.as_bytes(), hlc_value)
+        self.verify(signature, hlc_value)
     }
 }
 
