@@ -35,8 +35,8 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
-use hlc_core::wire::TEXT_LEN;
 use hlc_core::health::{ClockHealth, HealthBoard, HealthReporter};
+use hlc_core::wire::TEXT_LEN;
 use hlc_core::{Hlc, NodeId, NodeTimestamp, PhysicalClock, SystemClock, Timestamp};
 use hlc_middleware::header::{self, HLC};
 use hlc_middleware::signature::{SigningKeys, HLC_SIGNATURE};
@@ -156,16 +156,24 @@ fn server_layer_signed(group: &mut BenchmarkGroup<'_, WallTime>, peer: &HeaderVa
         .unsigned(UnsignedPolicy::Refuse)
         .layer(service_fn(empty));
     let response = call_now(&mut server, from_peer(peer));
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "unsigned stamp served");
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "unsigned stamp served"
+    );
     let sign = |mut request: Request<()>| {
         let signature = keys.sign(request.headers()[HLC].as_bytes());
         request.headers_mut().insert(HLC_SIGNATURE, signature);
         request
     };
     let response = assert_merges(&mut server, &server_hlc, sign);
-    let signature = response.headers().get(HLC_SIGNATURE).expect("a signed response");
+    let signature = response
+        .headers()
+        .get(HLC_SIGNATURE)
+        .expect("a signed response");
     let stamp = response.headers()[HLC].as_bytes();
-    keys.verify(signature.as_bytes(), stamp).expect("a valid response signature");
+    keys.verify(signature.as_bytes(), stamp)
+        .expect("a valid response signature");
     let signature = keys.sign(peer.as_bytes());
     bench_requests(
         group,
@@ -195,7 +203,11 @@ fn tower_http_request_id(group: &mut BenchmarkGroup<'_, WallTime>, peer: &Header
         .layer(PropagateRequestIdLayer::x_request_id())
         .service(service_fn(empty));
     let response = call_now(&mut service, from_peer(peer));
-    assert_eq!(response.headers()["x-request-id"], "0", "the id is not propagated");
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "0",
+        "the id is not propagated"
+    );
     bench_service(group, "tower_http_request_id", peer, service);
     assert!(ids.0.load(Ordering::Relaxed) > 1, "no ids were made");
 }
