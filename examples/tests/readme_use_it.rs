@@ -35,7 +35,9 @@ fn fenced<'a>(text: &'a str, language: &str) -> &'a str {
         .find(&open)
         .unwrap_or_else(|| panic!("no ```{language} block in the \"Use it\" section"))
         + open.len();
-    let end = text[start..].find("```\n").expect("an unclosed fenced block");
+    let end = text[start..]
+        .find("```\n")
+        .expect("an unclosed fenced block");
     &text[start..start + end]
 }
 
@@ -51,7 +53,9 @@ fn published_dependencies(manifest: &str) -> String {
         .find("[dependencies]\n")
         .expect("the new-user crate has dependencies");
     let section = &manifest[start..];
-    let end = section[1..].find("\n[").map_or(section.len(), |end| end + 2);
+    let end = section[1..]
+        .find("\n[")
+        .map_or(section.len(), |end| end + 2);
     let mut out = String::new();
     for line in section[..end].lines() {
         let line = match (line.find("path = \""), line.find(" }")) {

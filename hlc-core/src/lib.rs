@@ -89,6 +89,9 @@
 //!
 //! With none, the crate depends on `rustix` (the clock reads), `serde` and `thiserror`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Where links from other crates' docs point when these docs were not built beside them
+// (`cargo doc --no-deps` builds crates in parallel): docs.rs, at the latest 0.1 release.
+#![doc(html_root_url = "https://docs.rs/hlc-core/0.1")]
 
 mod clock;
 mod datetime;

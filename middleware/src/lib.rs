@@ -143,6 +143,9 @@
 //! # }
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Where links from other crates' docs point when these docs were not built beside them
+// (`cargo doc --no-deps` builds crates in parallel): docs.rs, at the latest 0.1 release.
+#![doc(html_root_url = "https://docs.rs/hlc-middleware/0.1")]
 
 pub mod body;
 mod builder;

@@ -221,6 +221,9 @@
 //! SERVER...` (the estimate after each poll and a line for every status change and
 //! disruption; with `--json`, one object a line).
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Where links from other crates' docs point when these docs were not built beside them
+// (`cargo doc --no-deps` builds crates in parallel): docs.rs, at the latest 0.1 release.
+#![doc(html_root_url = "https://docs.rs/ntp-sync/0.1")]
 
 pub mod proto;
 
