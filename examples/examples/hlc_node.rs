@@ -12,7 +12,7 @@
 //! serving, so even `--clock-offset 2000` stamps close to true time:
 //!
 //! ```text
-//! cargo run -p ntp-sync -- serve --listen 127.0.0.1:11123 &
+//! cargo run -p ntp-sync --features cli -- serve --listen 127.0.0.1:11123 &
 //! cargo run -p hlc-examples --example hlc_node -- --listen 127.0.0.1:8081 --node-id 2 \
 //!     --clock-offset 2000 --peer http://127.0.0.1:8080 --ntp 127.0.0.1:11123
 //! ```

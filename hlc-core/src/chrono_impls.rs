@@ -6,6 +6,7 @@ use crate::error::RangeError;
 use crate::Timestamp;
 
 /// The physical part as a `DateTime<Utc>`; the logical count is dropped.
+#[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
 impl From<Timestamp> for DateTime<Utc> {
     fn from(ts: Timestamp) -> Self {
         DateTime::<Utc>::from(ts.to_system_time())
@@ -13,6 +14,7 @@ impl From<Timestamp> for DateTime<Utc> {
 }
 
 /// Truncates to the microsecond; the logical count is zero.
+#[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
 impl TryFrom<DateTime<Utc>> for Timestamp {
     type Error = RangeError;
 

@@ -97,8 +97,10 @@ pub enum RangeError {
     AfterMax,
 }
 
-/// A builder setting that cannot work, or a persisted bound that could not be read, written or
-/// trusted.
+/// Why [`HlcBuilder::build`](crate::HlcBuilder::build) could not build a clock: a builder
+/// setting that cannot work, or a persisted bound that could not be read, written or trusted.
+/// The clock's own error; ntp-sync's client reports its start-up failures as
+/// `ntp_sync::StartError`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {

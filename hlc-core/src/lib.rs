@@ -33,7 +33,8 @@
 //!   and [`CachedClock`] (cheaper, coarser), `ManualClock` for tests (feature `test-util`), or
 //!   any clock of your own, such as a time-sync client's corrected clock.
 //! - [`NodeTimestamp`] pairs a timestamp with its [`NodeId`] for a total order across nodes,
-//!   with a text wire form and a 16-byte sortable binary form (see [`wire`]).
+//!   with a text wire form and a 16-byte sortable binary form (see [`wire`], and
+//!   [two text forms](#two-text-forms) for how each displays).
 //! - Optional restart monotonicity through an [`UpperBoundStore`] such as [`FileUpperBound`];
 //!   a stored bound too far ahead of the clock fails the build rather than skew every stamp.
 //! - [`lww`]: last-writer-wins registers and maps that merge by (timestamp, node id).
@@ -43,6 +44,24 @@
 //!   that knows (time sync, the host's kernel figures, the peer monitor); see below.
 //! - [`peers`]: the peer-offset monitor that fences a node whose clock disagrees with a
 //!   strict majority of its peers.
+//!
+//! # Two text forms
+//!
+//! A [`NodeTimestamp`] displays as its wire form, what travels in a header and what
+//! [`NodeTimestamp::from_str`](std::str::FromStr) parses; a [`Timestamp`] displays as
+//! RFC 3339 in UTC with the logical count after `#`, for people and logs (and parses back
+//! from it). The same instant in both:
+//!
+//! ```
+//! use hlc_core::{NodeId, NodeTimestamp, Timestamp};
+//!
+//! let t = Timestamp::from_parts(1_700_000_000_000_000, 3)?;
+//! let stamp = NodeTimestamp::new(t, NodeId::new(0xa1));
+//! assert_eq!(stamp.to_string(), "00-60a24181e4000003-00000000000000a1"); // the wire
+//! assert_eq!(stamp.timestamp.to_string(), "2023-11-14T22:13:20.000000Z#3"); // a log line
+//! assert_eq!(stamp.node.to_string(), "00000000000000a1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Clock health
 //!
@@ -63,9 +82,16 @@
 //!
 //! # Features
 //!
-//! - `chrono` (default): conversions to and from `chrono::DateTime<Utc>`.
-//! - `tracing`: a `tracing` warning for each [`HlcEvent`].
-//! - `test-util`: `ManualClock`.
+//! - `chrono` (default): conversions to and from `chrono::DateTime<Utc>`; it brings `chrono`
+//!   (with its `std` and `clock` features). Display and parsing of RFC 3339 need no feature.
+//! - `tracing`: a `tracing` warning for each [`HlcEvent`]; it brings `tracing`.
+//! - `test-util`: `ManualClock` and the `ManualClock::hlc` fixture, for tests.
+//!
+//! With none, the crate depends on `rustix` (the clock reads), `serde` and `thiserror`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// Where links from other crates' docs point when these docs were not built beside them
+// (`cargo doc --no-deps` builds crates in parallel): docs.rs, at the latest 0.1 release.
+#![doc(html_root_url = "https://docs.rs/hlc-core/0.1")]
 
 mod clock;
 mod datetime;
@@ -88,6 +114,7 @@ pub mod wire;
 mod chrono_impls;
 
 #[cfg(any(test, feature = "test-util"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use clock::ManualClock;
 pub use clock::{CachedClock, CachedClockRefresher, CoarseClock, PhysicalClock, SystemClock};
 pub use error::{BuildError, ParseError, RangeError, UpdateError};

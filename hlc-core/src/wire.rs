@@ -31,6 +31,9 @@ pub const BINARY_LEN: usize = 16;
 /// A timestamp with the node that made it, ordered by timestamp and then node id: a total
 /// order across nodes, as last-writer-wins and merged logs need.
 ///
+/// It displays as the wire form (a header value, not for people); its [`Timestamp`] displays
+/// as RFC 3339 with the logical count after `#` (see [the two forms](crate#two-text-forms)).
+///
 /// ```
 /// use hlc_core::{NodeId, NodeTimestamp, Timestamp};
 ///

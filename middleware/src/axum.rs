@@ -55,6 +55,7 @@ impl IntoResponse for MissingTimestamp {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> FromRequestParts<S> for MergedTimestamp {
     type Rejection = MissingTimestamp;
 
@@ -67,6 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MergedTimestamp {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> OptionalFromRequestParts<S> for MergedTimestamp {
     type Rejection = Infallible;
 
@@ -75,6 +77,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for MergedTimestamp {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> FromRequestParts<S> for PeerTimestamp {
     type Rejection = MissingTimestamp;
 
@@ -87,6 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerTimestamp {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> OptionalFromRequestParts<S> for PeerTimestamp {
     type Rejection = Infallible;
 

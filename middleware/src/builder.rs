@@ -15,8 +15,10 @@ mod sealed {
 
 impl<L> sealed::Sealed<L> for ServiceBuilder<L> {}
 
-/// Adds the layers of this crate to [`tower::ServiceBuilder`]. Sealed: implemented only
+/// Adds the layers of this crate to tower's [`ServiceBuilder`]. Sealed: implemented only
 /// there.
+///
+/// [`ServiceBuilder`]: https://docs.rs/tower/0.5/tower/struct.ServiceBuilder.html
 ///
 /// ```
 /// use std::sync::Arc;

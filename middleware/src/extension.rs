@@ -19,7 +19,9 @@ use hlc_core::{NodeTimestamp, Timestamp};
 
 /// The stamp the peer sent in its `hlc` header, with the peer's node id.
 ///
-/// Present only when the message carried a valid header that was merged.
+/// Present only when the message carried a valid header that was merged. An axum extractor
+/// (take it as `Option<PeerTimestamp>`) with the `axum` feature only: without it axum says
+/// that the handler does not implement `Handler`, and nothing more (see `hlc_middleware::axum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PeerTimestamp(pub NodeTimestamp);
 
@@ -27,5 +29,8 @@ pub struct PeerTimestamp(pub NodeTimestamp);
 /// with [`Hlc::update`](hlc_core::Hlc::update), or of [`Hlc::now`](hlc_core::Hlc::now) when
 /// the message carried no header. Greater than the peer's stamp and than every stamp the local
 /// clock issued before.
+///
+/// An axum extractor with the `axum` feature only: without it axum says that the handler does
+/// not implement `Handler`, and nothing more (see `hlc_middleware::axum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MergedTimestamp(pub Timestamp);

@@ -109,22 +109,45 @@
 //!
 //! # Features
 //!
-//! None is on by default; each adds a module of the same name.
+//! None is on by default: the layers need none of them, and work with any `http`-based tower
+//! stack, hyper and tonic servers included. Each adds a module of the same name, and brings
+//! the crates it integrates:
 //!
-//! - `axum`: extractors for [`MergedTimestamp`] and [`PeerTimestamp`] (`hlc_middleware::axum`).
-//! - `hyper`: a hyper-util client with the client layer (`hlc_middleware::hyper`).
-//! - `tonic`: client-side refusals as `tonic::Status` (`hlc_middleware::tonic`).
-//! - `reqwest`: a `reqwest_middleware::Middleware` (`hlc_middleware::reqwest`).
-//! - `opentelemetry`: a `TextMapPropagator` for the `hlc` field, span attributes and metrics
-//!   (`hlc_middleware::opentelemetry`).
-//! - `prometheus`: an observer and collectors for a `prometheus-client` registry: stamps,
-//!   merges, refusals by reason, the clock's carries and jumps, per-peer offset histograms
-//!   and the clock's health (`hlc_middleware::prometheus`).
-//! - `nats`: stamps NATS message headers on publish and merges them on receipt, with the
-//!   layers' refusal rules, on `async-nats` (`hlc_middleware::nats`).
+//! | feature | module | what it adds | brings |
+//! |---|---|---|---|
+//! | `axum` | `hlc_middleware::axum` | [`MergedTimestamp`] and [`PeerTimestamp`] as axum extractors | `axum` |
+//! | `hyper` | `hlc_middleware::hyper` | hyper-util's pooled client with the client layer | `hyper-util` (client, http1, tokio) |
+//! | `tonic` | `hlc_middleware::tonic` | client-side refusals as `tonic::Status` | `tonic`, tower's `util` |
+//! | `reqwest` | `hlc_middleware::reqwest` | a `reqwest_middleware::Middleware` | `reqwest`, `reqwest-middleware`, `async-trait` |
+//! | `opentelemetry` | `hlc_middleware::opentelemetry` | a `TextMapPropagator` for the `hlc` field, span attributes and metrics | `opentelemetry` (trace, metrics) |
+//! | `prometheus` | `hlc_middleware::prometheus` | an observer and collectors for a `prometheus-client` registry: stamps, merges, refusals by reason, the clock's carries and jumps, per-peer offset histograms, the clock's health | `prometheus-client` |
+//! | `nats` | `hlc_middleware::nats` | stamps NATS message headers on publish and merges them on receipt, with the layers' refusal rules | `async-nats` |
 //!
-//! The layers themselves need none of these: they work with any `http`-based tower stack,
-//! hyper and tonic servers included.
+//! Without `axum`, a handler that takes [`MergedTimestamp`] or [`PeerTimestamp`] does not
+//! compile, and axum's error (the handler function does not implement `Handler`) does not
+//! say why: turn the feature on.
+//!
+//! Each module is named after the crate it integrates. Import its items, as the examples
+//! here do, rather than the module: `use hlc_middleware::reqwest;` would hide the `reqwest`
+//! crate in that file (`::reqwest` still reaches it). To name the module, rename it:
+//!
+//! ```
+//! # #[cfg(feature = "reqwest")] {
+//! use hlc_middleware::reqwest::HlcMiddleware; // the item: `reqwest` stays the crate
+//! use hlc_middleware::reqwest as hlc_reqwest; // or the module, under a name of its own
+//!
+//! let hlc = std::sync::Arc::new(hlc_core::Hlc::new());
+//! let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(HlcMiddleware::new(hlc.clone()))
+//!     .build();
+//! let _same: hlc_reqwest::HlcMiddleware = HlcMiddleware::new(hlc);
+//! # let _ = client;
+//! # }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// Where links from other crates' docs point when these docs were not built beside them
+// (`cargo doc --no-deps` builds crates in parallel): docs.rs, at the latest 0.1 release.
+#![doc(html_root_url = "https://docs.rs/hlc-middleware/0.1")]
 
 pub mod body;
 mod builder;
@@ -141,18 +164,25 @@ pub mod signature;
 pub mod startup;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod hyper;
 #[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
 pub mod nats;
 #[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub mod opentelemetry;
 #[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub mod prometheus;
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;
 #[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod tonic;
 
 pub use body::HlcBody;

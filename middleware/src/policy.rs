@@ -8,7 +8,9 @@
 //! | unsigned or badly signed, once keys are set | [`UnsignedPolicy::Ignore`] | [`UnsignedPolicy::Ignore`] |
 //! | local clock unhealthy, once a board is set | [`HealthMode::Enforce`] (503) | [`HealthMode::Enforce`] (not sent) |
 //!
-//! Whatever the policy, a header that is not merged leaves the clock as it was.
+//! Whatever the policy, the peer's stamp in a header that is not merged never reaches the
+//! clock. The node's own stamps still advance it: a client's send stamp on the request, a
+//! server's stamp on its refusal, and a local receive stamp for a message let through.
 //!
 //! ```
 //! use hlc_middleware::{HlcServerLayer, Policy};
@@ -32,7 +34,8 @@ pub enum Policy {
 /// What a layer holding [`SigningKeys`](crate::signature::SigningKeys) does with a stamp that
 /// is unsigned or whose signature does not verify (see [`signature`](crate::signature)).
 ///
-/// Either way the stamp is not merged and the clock is left as it was. Without keys no
+/// Either way the peer's stamp is not merged (the node's own send, refusal or receive stamps
+/// still advance the clock, as for any header that is not merged). Without keys no
 /// signature is read, and this policy does nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum UnsignedPolicy {

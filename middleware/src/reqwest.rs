@@ -3,8 +3,9 @@
 //! It does what [`HlcClient`](crate::HlcClient) does: stamps each request, merges each
 //! response's header, and puts [`PeerTimestamp`](crate::PeerTimestamp) and
 //! [`MergedTimestamp`](crate::MergedTimestamp) into the response's extensions. A refused
-//! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`]; the clock
-//! is left as it was. With a [health board](HlcClientLayer::health), a request is not sent
+//! response becomes `reqwest_middleware::Error::Middleware` wrapping a [`Refusal`], and its
+//! stamp is never merged: the clock keeps the request's own send stamp, nothing of the
+//! peer's. With a [health board](HlcClientLayer::health), a request is not sent
 //! while the local clock is unhealthy: the error wraps
 //! [`Refusal::ClockUntrusted`].
 //!

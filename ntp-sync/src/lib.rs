@@ -200,13 +200,30 @@
 //! [`TokioClock`]), the lock-free read side ([`TrueTime`], [`CorrectedClock`]) and, with the
 //! `tokio` feature (on by default), [`NtpClient`], [`Responder`], [`query`] and commit wait.
 //!
-//! The `ntp-sync` program (feature `cli`): `query [--samples N] [--timeout MS] [--json]
+//! # Features
+//!
+//! - `tokio` (default): the tokio shell, [`NtpClient`], [`Responder`], [`query`] and commit
+//!   wait; it brings `tokio` (its `net`, `time`, `sync`, `rt` and `macros` features), `rand`
+//!   (each request's random transmit value, which its answer must echo), `tracing` and `nix` (kernel receive
+//!   timestamps). Without it the crate is the sans-IO [`proto`], the read side and
+//!   [`kernel::read`], for a runtime of your own or the fuzz targets.
+//! - `cli`: the `ntp-sync` program below, and with it `clap`, `tracing-subscriber`, `chrono`,
+//!   `serde_json` and tokio's multi-threaded runtime. A library user never needs it:
+//!   `cargo install --path ntp-sync --features cli` (or `cargo install ntp-sync --features
+//!   cli` once published) installs the program.
+//!
+//! # The `ntp-sync` program
+//!
+//! Feature `cli`: `query [--samples N] [--timeout MS] [--json]
 //! [--kernel] SERVER...` (servers optional with `--kernel`; exit 0 with an estimate, 2
 //! without, 1 on usage errors), `serve --listen ADDR [--offset SECONDS] [--stratum N]
 //! [--fault KIND]` and `watch [--json] [--min-poll SECONDS] [--max-poll SECONDS] [--kernel]
 //! SERVER...` (the estimate after each poll and a line for every status change and
 //! disruption; with `--json`, one object a line).
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Where links from other crates' docs point when these docs were not built beside them
+// (`cargo doc --no-deps` builds crates in parallel): docs.rs, at the latest 0.1 release.
+#![doc(html_root_url = "https://docs.rs/ntp-sync/0.1")]
 
 pub mod proto;
 
@@ -223,6 +240,7 @@ mod lock;
 #[cfg(feature = "tokio")]
 mod net;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod query;
 mod readings;
 #[cfg(feature = "tokio")]
@@ -247,12 +265,23 @@ pub use steady_clock::SteadyClock;
 pub use true_time::TrueTime;
 
 #[cfg(feature = "tokio")]
-pub use client::{BuildError, NtpClient, NtpClientBuilder, Snapshot, HEALTH_REPORT_INTERVAL};
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use client::{NtpClient, NtpClientBuilder, Snapshot, StartError, HEALTH_REPORT_INTERVAL};
+/// The former name of [`StartError`], kept so that code written against it still builds; it
+/// was renamed to tell it apart from [`hlc_core::BuildError`].
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+#[deprecated(note = "renamed to `StartError`")]
+pub type BuildError = StartError;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use commit_wait::CommitWaitError;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use net::NTP_PORT;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use responder::{Responder, ResponderBuilder};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use tokio_clock::TokioClock;

@@ -7,6 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hlc_core::{PhysicalClock, SystemClock};
 use tokio::net::{ToSocketAddrs, UdpSocket};
@@ -23,10 +24,12 @@ use crate::stamped_socket::{enable_receive_stamps, recv_stamped};
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// use ntp_sync::{Fault, Responder};
+/// use std::time::Duration;
+/// use ntp_sync::Responder;
 ///
 /// let honest = Responder::bind("127.0.0.1:0").await?;
-/// let liar = Responder::builder().fault(Fault::Offset { nanos: 2_000_000_000 }).bind("127.0.0.1:0").await?;
+/// let liar = Responder::builder().offset(Duration::from_secs(2)).bind("127.0.0.1:0").await?;
+/// assert_eq!(liar.behaviour().offset_nanos, 2_000_000_000);
 /// assert_ne!(honest.local_addr(), liar.local_addr());
 /// # Ok(())
 /// # }
@@ -84,6 +87,22 @@ impl ResponderBuilder {
     pub fn fault(mut self, fault: Fault) -> Self {
         self.behaviour = self.behaviour.with(fault);
         self
+    }
+
+    /// Answers `offset` ahead of its clock, as `ntp-sync serve --offset SECONDS` does: a
+    /// [`Fault::Offset`], stacking with the other faults. Saturates at `i64::MAX`
+    /// nanoseconds (292 years).
+    pub fn offset(self, offset: Duration) -> Self {
+        self.fault(Fault::Offset {
+            nanos: saturating_nanos(offset),
+        })
+    }
+
+    /// Answers `offset` behind its clock (a negative `--offset`); see [`offset`](Self::offset).
+    pub fn offset_behind(self, offset: Duration) -> Self {
+        self.fault(Fault::Offset {
+            nanos: -saturating_nanos(offset),
+        })
     }
 
     /// Binds `address` (port 0 for any free port) and starts answering.
@@ -212,6 +231,11 @@ async fn respond(
     }
 }
 
+/// `duration` in nanoseconds, `i64::MAX` beyond (`-i64::MAX` then still negates).
+fn saturating_nanos(duration: Duration) -> i64 {
+    i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX)
+}
+
 impl ResponderShared {
     /// The responder's time: its clock, plus offset, plus drift since the behaviour was set.
     fn server_nanos(&self) -> i64 {
@@ -239,5 +263,22 @@ impl ResponderShared {
             true => realtime_nanos(),
             false => local_nanos(&*self.clock),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_the_offset_fault_in_nanoseconds_and_stack() {
+        let builder = Responder::builder()
+            .offset(Duration::from_millis(1_500))
+            .offset_behind(Duration::from_millis(250));
+        assert_eq!(builder.behaviour.offset_nanos, 1_250_000_000);
+        let behind = Responder::builder().offset_behind(Duration::from_secs(2));
+        assert_eq!(behind.behaviour.offset_nanos, -2_000_000_000);
+        let far = Responder::builder().offset_behind(Duration::MAX);
+        assert_eq!(far.behaviour.offset_nanos, -i64::MAX);
     }
 }

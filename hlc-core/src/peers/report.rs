@@ -93,3 +93,48 @@ pub struct MonitorReport {
     /// Every peer, in node id order, with its standing now.
     pub peers: Vec<PeerReport>,
 }
+
+/// `ok`, `far` or `stale`: the serde names, for a log line.
+impl std::fmt::Display for PeerVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Ok => "ok",
+            Self::Far => "far",
+            Self::Stale => "stale",
+        })
+    }
+}
+
+/// `no verdict`, `agrees` or `disagrees`, for a log line.
+impl std::fmt::Display for RoundVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NoVerdict => "no verdict",
+            Self::Agrees => "agrees",
+            Self::Disagrees => "disagrees",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_display_as_the_words_their_serde_form_uses() {
+        for (verdict, text) in [
+            (PeerVerdict::Ok, "ok"),
+            (PeerVerdict::Far, "far"),
+            (PeerVerdict::Stale, "stale"),
+        ] {
+            assert_eq!(verdict.to_string(), text);
+            assert_eq!(
+                serde_json::to_string(&verdict).unwrap(),
+                format!("\"{text}\"")
+            );
+        }
+        assert_eq!(RoundVerdict::NoVerdict.to_string(), "no verdict");
+        assert_eq!(RoundVerdict::Agrees.to_string(), "agrees");
+        assert_eq!(RoundVerdict::Disagrees.to_string(), "disagrees");
+    }
+}

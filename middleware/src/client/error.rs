@@ -11,8 +11,9 @@ pub enum ClientError<E> {
     /// The inner service failed; its error, unchanged.
     #[error(transparent)]
     Service(E),
-    /// The response's `hlc` header was refused under the layer's policies. The clock was not
-    /// touched and the response was dropped.
+    /// The response's `hlc` header was refused under the layer's policies. Its stamp was not
+    /// merged (the clock keeps the request's own send stamp, nothing of the peer's) and the
+    /// response was dropped.
     #[error("response refused: {0}")]
     Refused(Refusal),
     /// The local clock is unhealthy (see

@@ -22,7 +22,8 @@ pub struct HlcClientLayer<C = SystemClock> {
 impl<C: PhysicalClock> HlcClientLayer<C> {
     /// A layer on `hlc` with the defaults: a response without a header passes, a malformed
     /// one or one further ahead than the max offset becomes a
-    /// [`ClientError::Refused`](crate::ClientError::Refused) and leaves the clock unchanged.
+    /// [`ClientError::Refused`](crate::ClientError::Refused) and is not merged (the clock
+    /// keeps the request's own send stamp, nothing of the peer's).
     pub fn new(hlc: Arc<Hlc<C>>) -> Self {
         Self {
             exchange: Arc::new(Exchange::new(hlc, Side::Client)),

@@ -5,8 +5,10 @@
 //! [`Hlc::update`](hlc_core::Hlc::update), and [`PeerTimestamp`](crate::PeerTimestamp) and
 //! [`MergedTimestamp`](crate::MergedTimestamp) land in the response's extensions. A response
 //! stamped too far ahead, or with a malformed header, becomes
-//! [`ClientError::Refused`] by default, and the clock stays as it was; the
-//! [policies](HlcClientLayer::on_too_far_ahead) can let such responses through instead.
+//! [`ClientError::Refused`] by default, and its stamp is never merged: the clock keeps the
+//! request's own send stamp (what [`Hlc::last`](hlc_core::Hlc::last) then reads) and nothing
+//! of the peer's. The [policies](HlcClientLayer::on_too_far_ahead) can let such responses
+//! through instead, unmerged, with a local receive stamp.
 //! With [`signing_keys`](HlcClientLayer::signing_keys) requests are signed and a response's
 //! stamp is merged only when its signature verifies; [`unsigned`](HlcClientLayer::unsigned)
 //! decides whether an unverified response is still handed over (unmerged) or refused.
@@ -168,6 +170,35 @@ mod tests {
         assert_eq!(response.body().node, hlc.node_id());
         // Stamped, then a local receive event for the header-less response.
         assert!(response.body().timestamp < hlc.last());
+    }
+
+    /// What the docs promise: a refused response's stamp never reaches the clock, and the
+    /// clock reads the request's own send stamp afterwards.
+    #[tokio::test]
+    async fn a_refused_response_leaves_the_clock_at_the_requests_send_stamp() {
+        let ahead = NodeTimestamp::new(
+            Timestamp::from_physical_micros(START + 600_000),
+            NodeId::new(5),
+        );
+        let value = ahead.to_string();
+        let sent = Arc::new(std::sync::Mutex::new(None));
+        let seen = Arc::clone(&sent);
+        let peer = tower::service_fn(move |request: Request<()>| {
+            *seen.lock().unwrap() = header::decode(request.headers()).unwrap();
+            let mut response = Response::new(());
+            response.headers_mut().insert(HLC, value.parse().unwrap());
+            async { Ok::<_, Infallible>(response) }
+        });
+        let hlc = hlc();
+        let before = hlc.last();
+        let error = HlcClient::new(peer, hlc.clone())
+            .oneshot(Request::new(()))
+            .await
+            .unwrap_err();
+        assert!(matches!(error.refusal(), Some(Refusal::TooFarAhead { .. })));
+        let sent = sent.lock().unwrap().expect("the request was stamped");
+        assert!(sent.timestamp > before);
+        assert_eq!(hlc.last(), sent.timestamp);
     }
 
     #[tokio::test]

@@ -46,7 +46,7 @@ impl<C: PhysicalClock> HlcServerLayer<C> {
 
     /// What to do with a request stamped further ahead than the max offset (default
     /// [`Policy::Refuse`]). [`Policy::Pass`] serves it unmerged, as if it carried no header:
-    /// the clock is untouched, the request gets a local
+    /// the peer's stamp never reaches the clock, the request gets a local receive stamp as its
     /// [`MergedTimestamp`](crate::extension::MergedTimestamp) and no
     /// [`PeerTimestamp`](crate::extension::PeerTimestamp).
     pub fn on_too_far_ahead(mut self, policy: Policy) -> Self {

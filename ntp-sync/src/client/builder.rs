@@ -24,10 +24,12 @@ use crate::proto::watchdog::WatchdogConfig;
 use crate::steady_clock::SteadyClock;
 use crate::true_time::TrueTime;
 
-/// A configuration the client cannot run with.
+/// Why [`NtpClientBuilder::start`] could not start a client: a configuration it cannot run
+/// with, or no runtime. Not [`hlc_core::BuildError`], which is the clock builder's (a stored
+/// upper bound that cannot be used); this one was named `BuildError` before.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum BuildError {
+pub enum StartError {
     /// No server was given.
     #[error("no ntp server given")]
     NoServers,
@@ -238,50 +240,50 @@ impl NtpClientBuilder {
         self
     }
 
-    fn check(&self) -> Result<(), BuildError> {
+    fn check(&self) -> Result<(), StartError> {
         let poll = &self.config.poll;
         let network = self.sources.network();
         let checks = [
-            (!network || !self.servers.is_empty(), BuildError::NoServers),
+            (!network || !self.servers.is_empty(), StartError::NoServers),
             (
                 network || self.servers.is_empty(),
-                BuildError::Invalid("servers given but the network is not a time source"),
+                StartError::Invalid("servers given but the network is not a time source"),
             ),
             (
                 !self.kernel_interval.is_zero(),
-                BuildError::Invalid("kernel interval must be positive"),
+                StartError::Invalid("kernel interval must be positive"),
             ),
             (
                 !poll.min_interval.is_zero(),
-                BuildError::Invalid("poll interval must be positive"),
+                StartError::Invalid("poll interval must be positive"),
             ),
             (
                 poll.max_interval >= poll.min_interval,
-                BuildError::Invalid("max poll below min poll"),
+                StartError::Invalid("max poll below min poll"),
             ),
             (
                 poll.max_interval <= MAX_POLL_LIMIT,
-                BuildError::Invalid("max poll above RFC 5905's MAXPOLL (2^17 s)"),
+                StartError::Invalid("max poll above RFC 5905's MAXPOLL (2^17 s)"),
             ),
             (
                 !poll.timeout.is_zero(),
-                BuildError::Invalid("timeout must be positive"),
+                StartError::Invalid("timeout must be positive"),
             ),
             (
                 (0..=MAX_RATE_PPB).contains(&self.config.drift_ppb),
-                BuildError::Invalid("drift bound must be 0 to 500 ppm"),
+                StartError::Invalid("drift bound must be 0 to 500 ppm"),
             ),
             (
                 self.config.status.void_after >= self.config.status.free_running_after,
-                BuildError::Invalid("void-after below free-running-after"),
+                StartError::Invalid("void-after below free-running-after"),
             ),
             (
                 self.health_share > 0.0 && self.health_share <= 1.0,
-                BuildError::Invalid("health share must be in (0, 1]"),
+                StartError::Invalid("health share must be in (0, 1]"),
             ),
             (
                 self.watchdog.is_none_or(|w| !w.heartbeat.is_zero()),
-                BuildError::Invalid("watchdog heartbeat must be positive"),
+                StartError::Invalid("watchdog heartbeat must be positive"),
             ),
         ];
         match checks.into_iter().find(|(ok, _)| !ok) {
@@ -294,10 +296,10 @@ impl NtpClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`BuildError`] for a configuration it cannot run with, or outside a runtime.
-    pub fn start(self) -> Result<NtpClient, BuildError> {
+    /// [`StartError`] for a configuration it cannot run with, or outside a runtime.
+    pub fn start(self) -> Result<NtpClient, StartError> {
         self.check()?;
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         let supplied = self.clock.is_some();
         let local = self.clock.unwrap_or_else(|| Arc::new(SteadyClock));
         let config = self.config.with_clock_resolution(local.resolution());
@@ -342,45 +344,45 @@ mod tests {
     #[test]
     fn refuses_configurations_it_cannot_run() {
         let cases = [
-            (NtpClient::builder(), BuildError::NoServers),
+            (NtpClient::builder(), StartError::NoServers),
             (
                 NtpClient::builder()
                     .server("a")
                     .poll_interval(Duration::ZERO, Duration::ZERO),
-                BuildError::Invalid("poll interval must be positive"),
+                StartError::Invalid("poll interval must be positive"),
             ),
             (
                 NtpClient::builder().server("a").drift_bound_ppm(f64::NAN),
-                BuildError::Invalid("drift bound must be 0 to 500 ppm"),
+                StartError::Invalid("drift bound must be 0 to 500 ppm"),
             ),
             (
                 NtpClient::builder()
                     .server("a")
                     .health_limit(Duration::from_secs(1), 2.0),
-                BuildError::Invalid("health share must be in (0, 1]"),
+                StartError::Invalid("health share must be in (0, 1]"),
             ),
             (
                 NtpClient::builder().time_sources(TimeSources::Both),
-                BuildError::NoServers,
+                StartError::NoServers,
             ),
             (
                 NtpClient::builder()
                     .server("a")
                     .time_sources(TimeSources::Kernel),
-                BuildError::Invalid("servers given but the network is not a time source"),
+                StartError::Invalid("servers given but the network is not a time source"),
             ),
             (
                 NtpClient::builder()
                     .time_sources(TimeSources::Kernel)
                     .kernel_interval(Duration::ZERO),
-                BuildError::Invalid("kernel interval must be positive"),
+                StartError::Invalid("kernel interval must be positive"),
             ),
             (
                 NtpClient::builder().server("a").watchdog(WatchdogConfig {
                     heartbeat: Duration::ZERO,
                     ..WatchdogConfig::default()
                 }),
-                BuildError::Invalid("watchdog heartbeat must be positive"),
+                StartError::Invalid("watchdog heartbeat must be positive"),
             ),
         ];
         for (builder, expected) in cases {
@@ -397,6 +399,6 @@ mod tests {
     #[test]
     fn starting_outside_a_runtime_is_an_error_not_a_panic() {
         let result = NtpClient::builder().server("127.0.0.1:9").start();
-        assert_eq!(result.unwrap_err(), BuildError::NoRuntime);
+        assert_eq!(result.unwrap_err(), StartError::NoRuntime);
     }
 }

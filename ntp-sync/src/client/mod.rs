@@ -12,7 +12,7 @@ use hlc_core::Timestamp;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use builder::{BuildError, NtpClientBuilder};
+pub use builder::{NtpClientBuilder, StartError};
 pub use health_task::HEALTH_REPORT_INTERVAL;
 pub use state::Snapshot;
 

@@ -28,6 +28,7 @@
 
 pub mod answer;
 pub mod bound;
+mod bound_display;
 pub mod clock_health;
 pub mod combine;
 pub mod discipline;
