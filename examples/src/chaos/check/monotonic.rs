@@ -114,7 +114,10 @@ mod tests {
         let history = [
             run(),
             time_ok(1, 3, 1_000, 2_000, stamp(3, 1_500, 0)),
-            time_ok(2, 3, 3_000, 4_000, stamp(3, 1_500, 0)),
+            // Overlaps request 1 and is read after it, with lower stamps: it must not hide 1.
+            time_ok(2, 3, 1_500, 2_500, stamp(3, 1_000, 0)),
+            // Its body equals the header of request 1 (body plus one logical count).
+            time_ok(3, 3, 3_000, 4_000, stamp(3, 1_500, 1)),
         ];
         assert_eq!(invariants(&check(&history)), [Invariant::Monotonic]);
     }
