@@ -36,7 +36,13 @@
 //! use hlc_examples::chaos::check::check;
 //! use hlc_examples::chaos::history::{Record, RunInfo};
 //!
-//! let run = RunInfo { seed: 1, seconds: 60, max_offset_us: 500_000, nodes: vec![], started_us: 0 };
+//! let run = RunInfo {
+//!     seed: 1,
+//!     seconds: 60,
+//!     max_offset_us: 500_000,
+//!     nodes: vec![],
+//!     started_us: 0,
+//! };
 //! let report = check(&[Record::Run(run)]);
 //! assert!(report.passed());
 //! assert_eq!(
