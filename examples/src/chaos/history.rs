@@ -48,6 +48,10 @@ pub enum Record {
         status: Option<u16>,
         /// The problem details' `reason` (`fenced`, `unsynchronised`, ...), when 503.
         reason: Option<String>,
+        /// When the poll was sent: the node judged its health between this and `at_us`. The
+        /// checker needs it to tell a 2xx answered after the poll from one answered before.
+        #[serde(default)]
+        sent_us: Option<i64>,
     },
     /// A node's resident set size.
     Rss {
