@@ -18,6 +18,10 @@ impl<L> sealed::Sealed<L> for ServiceBuilder<L> {}
 /// Adds the layers of this crate to tower's [`ServiceBuilder`]. Sealed: implemented only
 /// there.
 ///
+/// These add the layers with their defaults. A layer with a health board, signing keys,
+/// policies or an observer is built first and given to `ServiceBuilder::layer`:
+/// `.layer(HlcServerLayer::new(hlc).health(board).signing_keys(keys))`.
+///
 /// [`ServiceBuilder`]: https://docs.rs/tower/0.5/tower/struct.ServiceBuilder.html
 ///
 /// ```
