@@ -9,6 +9,7 @@ use hlc_core::PhysicalClock;
 use crate::proto::discipline::Correction;
 use crate::proto::leap::Leap;
 use crate::proto::published_correction::PublishedCorrection;
+use crate::proto::step_guard::StepGuard;
 
 /// A [`PhysicalClock`] that reads local time and adds the published correction.
 ///
@@ -34,6 +35,14 @@ pub struct CorrectedClock {
 struct Shared {
     published: PublishedCorrection,
     clock: Arc<dyn PhysicalClock>,
+    /// For a local clock that can be stepped: the reference it is checked against.
+    guard: Option<Guard>,
+}
+
+/// A [`StepGuard`] and the never-stepped reference clock it compares the local clock with.
+struct Guard {
+    reference: Arc<dyn PhysicalClock>,
+    state: StepGuard,
 }
 
 impl std::fmt::Debug for CorrectedClock {
@@ -57,9 +66,31 @@ impl CorrectedClock {
     /// servers (selection names such a disagreement in
     /// [`SourceReport::probable_smear`](crate::proto::engine::SourceReport::probable_smear)).
     pub fn with_leap_smear(local: Arc<dyn PhysicalClock>, smear: bool) -> Self {
+        Self::build(local, smear, None)
+    }
+
+    /// A clock over a `local` clock that may be stepped (a supplied one), checked on every
+    /// read against `reference`, a clock that is never stepped: a step of `local` since the
+    /// correction in force was put in force is read as if it had not happened, until a new
+    /// correction measured on the stepped clock is published (see
+    /// [`crate::proto::step_guard`]). The check costs one read of `reference` per read.
+    pub fn guarded(
+        local: Arc<dyn PhysicalClock>,
+        reference: Arc<dyn PhysicalClock>,
+        smear: bool,
+    ) -> Self {
+        let guard = Guard {
+            reference,
+            state: StepGuard::new(),
+        };
+        Self::build(local, smear, Some(guard))
+    }
+
+    fn build(local: Arc<dyn PhysicalClock>, smear: bool, guard: Option<Guard>) -> Self {
         let shared = Shared {
             published: PublishedCorrection::new().with_leap_smear(smear),
             clock: local,
+            guard,
         };
         Self {
             shared: Arc::new(shared),
@@ -68,13 +99,21 @@ impl CorrectedClock {
 
     /// Puts `correction` in force for every reader.
     pub fn publish(&self, correction: Correction) {
-        self.shared.published.publish(correction);
+        self.publish_with_leap(correction, None);
     }
 
     /// Puts `correction` in force with the leap second it counts the continuous numbering
     /// of (see [`PublishedCorrection::publish_with_leap`]).
     pub fn publish_with_leap(&self, correction: Correction, leap: Option<Leap>) {
+        let changed = self.correction() != Some(correction);
         self.shared.published.publish_with_leap(correction, leap);
+        // Only a new correction was measured on the local clock as it reads now; the one in
+        // force published again may predate a step the tracker has not noticed. The anchor
+        // follows the correction: a reader that sees the new anchor sees the new correction.
+        if let (true, Some(guard)) = (changed, &self.shared.guard) {
+            let local = self.shared.clock.now_micros();
+            guard.state.anchor(local, guard.reference.now_micros());
+        }
     }
 
     /// Whether the clock smears leap seconds.
@@ -102,7 +141,14 @@ impl CorrectedClock {
 
 impl PhysicalClock for CorrectedClock {
     fn now_micros(&self) -> u64 {
-        self.reading_at(self.shared.clock.now_micros())
+        let local = self.shared.clock.now_micros();
+        let local = match &self.shared.guard {
+            Some(guard) => guard
+                .state
+                .local_reading(local, guard.reference.now_micros()),
+            None => local,
+        };
+        self.reading_at(local)
     }
 
     /// The local clock's: the correction adds no graininess of its own.
@@ -138,6 +184,32 @@ mod tests {
         apply(&local, &corrected, &mut d, 2_000_000_000);
         assert_eq!(corrected.now_micros(), START_MICROS + 2_000_000);
         assert_eq!(corrected.correction(), d.correction());
+    }
+
+    #[test]
+    fn a_guarded_clock_reads_through_a_step_until_a_correction_measured_after_it() {
+        let local = ManualClock::new(START_MICROS);
+        let reference = ManualClock::new(0);
+        let corrected =
+            CorrectedClock::guarded(Arc::new(local.clone()), Arc::new(reference.clone()), false);
+        let mut d = Discipline::new(DEFAULT_PANIC_THRESHOLD);
+        apply(&local, &corrected, &mut d, 1_000_000_000);
+        let second = Duration::from_secs(1);
+        // One second on, the local clock stepped 2 s ahead: read as if it had not been.
+        local.advance(3 * second);
+        reference.advance(second);
+        assert_eq!(corrected.now_micros(), START_MICROS + 2_000_000);
+        // The correction in force published again (a refresh that noticed nothing new) was
+        // measured before the step: still read through it.
+        corrected.publish(corrected.correction().unwrap());
+        assert_eq!(corrected.now_micros(), START_MICROS + 2_000_000);
+        // A correction measured on the stepped clock (-1 s) is taken as it reads.
+        d.update(local.now_micros() as i64 * 1_000, -1_000_000_000)
+            .unwrap();
+        corrected.publish(d.correction().unwrap());
+        local.advance(second);
+        reference.advance(second);
+        assert_eq!(corrected.now_micros(), START_MICROS + 3_000_000);
     }
 
     #[test]

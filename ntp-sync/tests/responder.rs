@@ -373,6 +373,59 @@ async fn the_corrected_clock_follows_the_servers_and_never_goes_back() {
     .await;
 }
 
+/// The system clock plus an offset that a test can step while the client runs: a supplied
+/// local clock that someone steps between two polls.
+#[derive(Clone, Default)]
+struct SteppableClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl SteppableClock {
+    fn step(&self, by: Duration) {
+        let micros = i64::try_from(by.as_micros()).unwrap();
+        self.0
+            .fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl PhysicalClock for SteppableClock {
+    fn now_micros(&self) -> u64 {
+        let offset = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        SystemClock.now_micros().saturating_add_signed(offset)
+    }
+}
+
+#[tokio::test]
+async fn the_corrected_clock_keeps_to_true_time_when_its_local_clock_is_stepped_between_polls() {
+    bounded(async {
+        let server = responder(&[]).await;
+        let local = SteppableClock::default();
+        // One poll and no other for a minute: the step comes between two polls.
+        let client = NtpClient::builder()
+            .server(server.local_addr().to_string())
+            .clock(local.clone())
+            .burst(1, Duration::from_millis(10))
+            .poll_interval(Duration::from_secs(60), Duration::from_secs(120))
+            .timeout(ANSWER_TIMEOUT)
+            .start()
+            .unwrap();
+        tokio::time::timeout(LIMIT, client.wait_synced())
+            .await
+            .unwrap();
+        let clock = client.corrected_clock();
+        let radius = client.now_interval().radius().as_micros() as i64 + 1;
+        local.step(Duration::from_secs(2));
+        // The responder serves the system clock: true time here.
+        let before = SystemClock.now_micros() as i64;
+        let corrected = clock.now_micros() as i64;
+        let after = SystemClock.now_micros() as i64;
+        assert!(
+            before - radius <= corrected && corrected <= after + radius,
+            "corrected {corrected}, true {before}..{after}, radius {radius} us: the local \
+             clock's step came through"
+        );
+    })
+    .await;
+}
+
 /// A responder on every address `name` resolves to, all on one port, so the client finds one
 /// whichever address it tries first. A port taken on one of the addresses means another try.
 async fn responders_on_every_address_of(name: &str) -> Vec<Responder> {

@@ -22,6 +22,7 @@ use crate::proto::poll::MAX_POLL_LIMIT;
 use crate::proto::tracking::Tracker;
 use crate::proto::watchdog::WatchdogConfig;
 use crate::steady_clock::SteadyClock;
+use crate::tokio_clock::TokioClock;
 use crate::true_time::TrueTime;
 
 /// Why [`NtpClientBuilder::start`] could not start a client: a configuration it cannot run
@@ -177,7 +178,10 @@ impl NtpClientBuilder {
     /// The bound assumes this clock runs within the drift bound of true time and is never
     /// stepped: a step is noticed at the next poll, or at the watchdog's next heartbeat when
     /// the system clock was stepped (samples dropped, status disrupted, the correction
-    /// stepped), but reads in between are off by the step. A coarse or cached
+    /// stepped). Reads of [`now_interval`](NtpClient::now_interval) in between are off by the
+    /// step; the [corrected clock](NtpClient::corrected_clock) is not: it checks this clock
+    /// against the monotonic clock on every read and reads through a step as if it had not
+    /// happened (see [`crate::proto::step_guard`]). A coarse or cached
     /// clock's [resolution](PhysicalClock::resolution) is counted, but only as long as the
     /// kernel or its refresher keeps to it: a late tick on a loaded machine is not, so prefer
     /// a precise clock. Tests pass a `ManualClock` or a [`TokioClock`](crate::TokioClock).
@@ -312,7 +316,14 @@ impl NtpClientBuilder {
             status: config.status,
             health_limit: self.max_offset.mul_f64(self.health_share),
         };
-        let corrected = CorrectedClock::with_leap_smear(Arc::clone(&local), self.leap_smear);
+        // A supplied clock can be stepped: the corrected clock checks it on every read against
+        // the monotonic clock the tracker checks it against (tokio's, which tests can pause).
+        let corrected = if supplied {
+            let reference: Arc<dyn PhysicalClock> = Arc::new(TokioClock::starting_at(0));
+            CorrectedClock::guarded(Arc::clone(&local), reference, self.leap_smear)
+        } else {
+            CorrectedClock::with_leap_smear(Arc::clone(&local), self.leap_smear)
+        };
         let true_time = TrueTime::build(local, !supplied, policy, Some(corrected.clone()));
         let discipline =
             Discipline::new(self.panic_threshold).with_step_threshold(self.step_threshold);

@@ -13,7 +13,8 @@
 //! - [`filter`], [`poll`], [`source`]: per server, the clock filter, the poll schedule and the
 //!   reach register, kiss-o'-death included.
 //! - [`select`] and [`engine`]: selection among the servers, and the estimate it agrees on.
-//! - [`estimate`]: the estimate and how it ages; [`step`]: noticing a stepped local clock.
+//! - [`estimate`]: the estimate and how it ages; [`step`]: noticing a stepped local clock;
+//!   [`step_guard`]: the corrected clock reading through a step not noticed yet.
 //! - [`discipline`]: the corrected clock's correction; [`watchdog`]: suspends, pauses and
 //!   system clock steps from readings of the host's clocks; [`tracking`]: what runs after
 //!   every poll and heartbeat, step detection, disruptions and discipline included.
@@ -48,6 +49,7 @@ mod seqlock;
 pub mod sim;
 pub mod source;
 pub mod step;
+pub mod step_guard;
 pub mod timestamp;
 pub mod tracking;
 pub mod validate;

@@ -50,9 +50,21 @@ impl StepDetector {
         reference_nanos: i64,
         extra_slack_nanos: i64,
     ) -> Option<i64> {
-        let (last_local, last_reference) = self.last.replace((local_nanos, reference_nanos))?;
-        let elapsed = reference_nanos.saturating_sub(last_reference);
-        let moved = local_nanos.saturating_sub(last_local);
+        let last = self.last.replace((local_nanos, reference_nanos))?;
+        self.step_since(last, (local_nanos, reference_nanos), extra_slack_nanos)
+    }
+
+    /// The size of the step (positive: forwards) when the watched clock moved by more than
+    /// the reference allows between two readings of both, `(local, reference)`, or `None`;
+    /// the detector's own last reading is neither used nor changed.
+    pub fn step_since(
+        &self,
+        (then_local, then_reference): (i64, i64),
+        (local_nanos, reference_nanos): (i64, i64),
+        extra_slack_nanos: i64,
+    ) -> Option<i64> {
+        let elapsed = reference_nanos.saturating_sub(then_reference);
+        let moved = local_nanos.saturating_sub(then_local);
         let tolerance = drift_growth(elapsed.abs(), self.slew_ppb)
             .saturating_add(self.slack_nanos)
             .saturating_add(extra_slack_nanos.max(0));
