@@ -131,6 +131,19 @@ impl CorrectedClock {
         &self.shared.clock
     }
 
+    /// The local clock's reading that the clock corrects now: the local clock, or for a
+    /// [guarded](Self::guarded) clock stepped since the correction in force, where it would
+    /// read had it not been stepped.
+    pub fn local_reading(&self) -> u64 {
+        let local = self.shared.clock.now_micros();
+        match &self.shared.guard {
+            Some(guard) => guard
+                .state
+                .local_reading(local, guard.reference.now_micros()),
+            None => local,
+        }
+    }
+
     /// What the clock reads when the local clock reads `local_micros`. Readers that need the
     /// corrected time and something else at one instant read the local clock once and pass
     /// it here.
@@ -141,14 +154,7 @@ impl CorrectedClock {
 
 impl PhysicalClock for CorrectedClock {
     fn now_micros(&self) -> u64 {
-        let local = self.shared.clock.now_micros();
-        let local = match &self.shared.guard {
-            Some(guard) => guard
-                .state
-                .local_reading(local, guard.reference.now_micros()),
-            None => local,
-        };
-        self.reading_at(local)
+        self.reading_at(self.local_reading())
     }
 
     /// The local clock's: the correction adds no graininess of its own.

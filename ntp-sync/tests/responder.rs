@@ -422,6 +422,17 @@ async fn the_corrected_clock_keeps_to_true_time_when_its_local_clock_is_stepped_
             "corrected {corrected}, true {before}..{after}, radius {radius} us: the local \
              clock's step came through"
         );
+        // The published interval reads through the step too.
+        let interval = client.now_interval();
+        let now = SystemClock.now_micros();
+        let (earliest, latest) = (
+            interval.earliest.physical_micros(),
+            interval.latest.physical_micros(),
+        );
+        assert!(
+            earliest <= now + 1 && before as u64 <= latest,
+            "interval {earliest}..{latest} misses true time {before}..{now}"
+        );
     })
     .await;
 }

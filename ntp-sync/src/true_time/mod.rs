@@ -128,11 +128,15 @@ impl TrueTime {
         (self.local_micros() as i64).saturating_mul(1_000)
     }
 
+    /// The local clock now; through a [`CorrectedClock`] it follows, as that clock reads it
+    /// (a step of the local clock not noticed yet read as if it had not happened), so that
+    /// the interval stays where the corrected clock's reading is.
     #[inline]
     fn local_micros(&self) -> u64 {
-        match self.shared.steady_clock {
-            true => SteadyClock.now_micros(),
-            false => self.shared.clock.now_micros(),
+        match (self.shared.steady_clock, &self.shared.corrected) {
+            (true, _) => SteadyClock.now_micros(),
+            (false, Some(corrected)) => corrected.local_reading(),
+            (false, None) => self.shared.clock.now_micros(),
         }
     }
 
