@@ -178,10 +178,11 @@ impl NtpClientBuilder {
     /// The bound assumes this clock runs within the drift bound of true time and is never
     /// stepped: a step is noticed at the next poll, or at the watchdog's next heartbeat when
     /// the system clock was stepped (samples dropped, status disrupted, the correction
-    /// stepped). Reads of [`now_interval`](NtpClient::now_interval) in between are off by the
-    /// step; the [corrected clock](NtpClient::corrected_clock) is not: it checks this clock
-    /// against the monotonic clock on every read and reads through a step as if it had not
-    /// happened (see [`crate::proto::step_guard`]). A coarse or cached
+    /// stepped). Reads in between are not off by the step: the
+    /// [corrected clock](NtpClient::corrected_clock), [`now_interval`](NtpClient::now_interval)
+    /// and [`health`](NtpClient::health) check this clock against the monotonic clock on every
+    /// read and read through a step as if it had not happened (see
+    /// [`crate::proto::step_guard`]), at the cost of one more clock read. A coarse or cached
     /// clock's [resolution](PhysicalClock::resolution) is counted, but only as long as the
     /// kernel or its refresher keeps to it: a late tick on a loaded machine is not, so prefer
     /// a precise clock. Tests pass a `ManualClock` or a [`TokioClock`](crate::TokioClock).
