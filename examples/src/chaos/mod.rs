@@ -2,4 +2,6 @@
 //! are injected, every request recorded in a [`history`], and the history checked against the
 //! cluster's promises.
 
+pub mod check;
+pub mod harness;
 pub mod history;
