@@ -242,3 +242,15 @@ pub(super) fn rss_kib(pid: u32) -> io::Result<u64> {
         .and_then(|kib| kib.trim().parse().ok())
         .ok_or_else(|| io::Error::other(format!("no VmRSS for pid {pid}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rss_of_a_live_process_is_read_and_a_gone_one_is_an_error() {
+        assert!(rss_kib(std::process::id()).unwrap() > 0);
+        // Pids are below 2^22 on Linux: this one never runs.
+        assert!(rss_kib(u32::MAX).is_err());
+    }
+}

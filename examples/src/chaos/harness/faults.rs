@@ -19,9 +19,6 @@ use super::recorder::{now_us, Recorder};
 use super::schedule::{Episode, Planned};
 use crate::chaos::history::{Fault, NodeInfo, Record};
 
-/// How long a killed node stays down before its restart.
-pub const KILL_DOWN: Duration = Duration::from_secs(2);
-
 /// How far a restarted node's clock is set back, in ms.
 pub const RESTART_OFFSET_MS: i64 = -10_000;
 
@@ -92,7 +89,7 @@ impl Injector {
 
     async fn episode(&self, episode: Episode) -> io::Result<()> {
         match episode {
-            Episode::KillRestart { node } => self.kill_restart(node).await,
+            Episode::KillRestart { node, down } => self.kill_restart(node, down).await,
             Episode::Pause { node } => self.pause(node).await,
             Episode::Step { node } => self.step(node).await,
             Episode::CpuLoad => self.cpu_load().await,
@@ -120,10 +117,10 @@ impl Injector {
         });
     }
 
-    async fn kill_restart(&self, node: u64) -> io::Result<()> {
+    async fn kill_restart(&self, node: u64, down: Duration) -> io::Result<()> {
         lock(&self.cluster).kill(node)?;
         self.fault(Fault::Kill { node });
-        tokio::time::sleep(KILL_DOWN).await;
+        tokio::time::sleep(down).await;
         start(
             &self.cluster,
             &self.client,

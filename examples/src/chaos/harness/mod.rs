@@ -11,7 +11,8 @@
 //! directory, `--ntp` for each responder, `--wait-synced` (so ntp-sync's health reaches the
 //! node's board) and `--chaos-admin` (for the clock step).
 //!
-//! The faults ([`schedule`]): a `kill -9` and restart with the clock set back
+//! The faults ([`schedule`]): a `kill -9` and restart (at once, or after [`KILL_DOWN`]) with
+//! the clock set back
 //! ([`RESTART_OFFSET_MS`]), a `SIGSTOP` for
 //! [`PAUSE`], a step of the node's simulated clock by
 //! [`STEP_MS`], CPU load from `stress-ng` (Debian `stress-ng`) for
@@ -54,10 +55,11 @@ use ntp::NtpSources;
 use recorder::now_us;
 
 pub use cluster::{PROBE_INTERVAL_MS, START_LIMIT, SYNC_LIMIT_S};
-pub use faults::{find_stress_ng, CPU_LOAD, KILL_DOWN, PAUSE, RESTART_OFFSET_MS, STEP_MS};
+pub use faults::{find_stress_ng, CPU_LOAD, PAUSE, RESTART_OFFSET_MS, STEP_MS};
 pub use load::{REQUEST_TIMEOUT, WORKERS, WORKER_PACE};
 pub use ntp::LIE;
 pub use observe::{HEALTH_EVERY, HEALTH_TIMEOUT, RSS_EVERY};
+pub use schedule::KILL_DOWN;
 
 /// How long the load runs unless told otherwise, in seconds.
 pub const DEFAULT_SECONDS: u64 = 60;

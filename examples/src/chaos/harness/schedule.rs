@@ -12,9 +12,9 @@ use super::NODES;
 /// No fault before this: every node has synchronised and the load is running.
 pub const FIRST_FAULT: Duration = Duration::from_secs(5);
 
-/// One fault episode per slot of this length. A kill leaves the node down for
-/// [`KILL_DOWN`](super::faults::KILL_DOWN) and its restart needs an NTP sync (about two
-/// seconds), so a slot holds one episode with room to recover before the next.
+/// One fault episode per slot of this length. A kill leaves the node down for up to
+/// [`KILL_DOWN`] and its restart needs an NTP sync (a few polls at most), so a slot holds one
+/// episode with room to recover before the next.
 pub const SLOT: Duration = Duration::from_secs(8);
 
 /// No fault starts later than this before the end of the load.
@@ -22,6 +22,9 @@ pub const QUIET_END: Duration = Duration::from_secs(5);
 
 /// How far past its slot's start an episode may begin, drawn from the seed.
 const JITTER_MS: u64 = 1_000;
+
+/// The longer of the two times a killed node stays down.
+pub const KILL_DOWN: Duration = Duration::from_secs(2);
 
 /// The number of NTP responders: three stay honest, one starts lying, one goes silent.
 pub const RESPONDERS: usize = 5;
@@ -33,6 +36,9 @@ pub enum Episode {
     KillRestart {
         /// The node (1 to 5).
         node: u64,
+        /// How long it stays down: none (its stamps may still be above its clock, so the
+        /// restarted node starts from its persisted bound) or [`KILL_DOWN`].
+        down: Duration,
     },
     /// `SIGSTOP` the node, then `SIGCONT` it.
     Pause {
@@ -99,11 +105,17 @@ pub fn schedule(seed: u64, seconds: u64) -> Vec<Planned> {
     plan
 }
 
-/// A kill, a pause and a step, each of a node drawn from `rng`, and a CPU load.
+/// A kill (restarted at once or after [`KILL_DOWN`]), a pause and a step, each of a node
+/// drawn from `rng`, and a CPU load.
 fn node_faults(rng: &mut StdRng) -> Vec<Episode> {
+    let down = if rng.random_bool(0.5) {
+        Duration::ZERO
+    } else {
+        KILL_DOWN
+    };
     let mut node = || rng.random_range(1..=NODES);
     vec![
-        Episode::KillRestart { node: node() },
+        Episode::KillRestart { node: node(), down },
         Episode::Pause { node: node() },
         Episode::Step { node: node() },
         Episode::CpuLoad,
@@ -149,7 +161,7 @@ mod tests {
                 match planned.episode {
                     Episode::NtpLie { responder } => liars.push(responder),
                     Episode::NtpSilent { responder } => silent.push(responder),
-                    Episode::KillRestart { node }
+                    Episode::KillRestart { node, .. }
                     | Episode::Pause { node }
                     | Episode::Step { node } => assert!((1..=NODES).contains(&node)),
                     Episode::CpuLoad => {}
@@ -159,6 +171,19 @@ mod tests {
             assert_ne!(liars[0], silent[0], "seed {seed}");
             assert!(liars[0] < RESPONDERS && silent[0] < RESPONDERS);
         }
+    }
+
+    #[test]
+    fn some_kills_restart_at_once_and_others_after_the_down_time() {
+        let downs: Vec<_> = (0..20)
+            .flat_map(|seed| schedule(seed, 120))
+            .filter_map(|p| match p.episode {
+                Episode::KillRestart { down, .. } => Some(down),
+                _ => None,
+            })
+            .collect();
+        assert!(downs.iter().all(|d| [Duration::ZERO, KILL_DOWN].contains(d)));
+        assert!(downs.contains(&Duration::ZERO) && downs.contains(&KILL_DOWN));
     }
 
     #[test]
