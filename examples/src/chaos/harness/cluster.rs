@@ -3,7 +3,7 @@
 //! processes, lives and logs.
 
 use std::fs::OpenOptions;
-use std::io;
+use std::io::{self, Write};
 use std::net::TcpListener;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -138,10 +138,21 @@ impl Cluster {
     }
 
     fn command(&self, node: u64, clock_offset_ms: i64) -> io::Result<Command> {
-        let log = OpenOptions::new()
+        let mut log = OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.logs.join(format!("node-{node}.log")))?;
+        // One log across the node's lives: each starts under a line saying which it is.
+        let life = self
+            .slots
+            .iter()
+            .find(|s| s.node == node)
+            .map_or(0, |s| s.starts);
+        writeln!(
+            log,
+            "--- chaos: node {node} life {life}, clock offset {clock_offset_ms} ms, at {} us",
+            now_us()
+        )?;
         let mut command = Command::new(&self.binary);
         command
             .arg("--listen-stdin")

@@ -182,7 +182,9 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert!(downs.iter().all(|d| [Duration::ZERO, KILL_DOWN].contains(d)));
+        assert!(downs
+            .iter()
+            .all(|d| [Duration::ZERO, KILL_DOWN].contains(d)));
         assert!(downs.contains(&Duration::ZERO) && downs.contains(&KILL_DOWN));
     }
 
