@@ -6,19 +6,16 @@
 //! Each node serves on a listening socket the harness binds (port 0) and passes as its
 //! standard input (`--listen-stdin`): its port survives restarts, and every node knows its
 //! peers' URLs at start. It runs with `--node-id N` (1 to 5), a `--peer` for each other node
-//! (the next one first: `/relay` calls it), `--probe-interval`
-//! [`PROBE_INTERVAL_MS`], `--upper-bound-file` in a temporary
-//! directory, `--ntp` for each responder, `--wait-synced` (so ntp-sync's health reaches the
-//! node's board) and `--chaos-admin` (for the clock step).
+//! (the next one first: `/relay` calls it), `--probe-interval` [`PROBE_INTERVAL_MS`],
+//! `--upper-bound-file` in a temporary directory, `--ntp` for each responder, `--wait-synced`
+//! (so ntp-sync's health reaches the node's board) and `--chaos-admin` (for the clock step).
 //!
 //! The faults ([`schedule`]): a `kill -9` and restart (at once, or after [`KILL_DOWN`]) with
-//! the clock set back
-//! ([`RESTART_OFFSET_MS`]), a `SIGSTOP` for
-//! [`PAUSE`], a step of the node's simulated clock by
-//! [`STEP_MS`], CPU load from `stress-ng` (Debian `stress-ng`) for
-//! [`CPU_LOAD`], and the NTP sources going bad (one lies by
-//! [`LIE`], one goes silent). One episode at a time, so that never more than one
-//! node is down.
+//! the clock set back ([`RESTART_OFFSET_MS`]), a `SIGSTOP` for [`PAUSE`], a step of the
+//! node's simulated clock by [`STEP_MS`], CPU load from `stress-ng` (Debian `stress-ng`) for
+//! [`CPU_LOAD`], and the NTP sources going bad (one lies by [`LIE`], one goes silent). One
+//! episode at a time, so that never more than one node is down; node [`NEVER_KILLED`] is
+//! never killed, so that one life spans the whole run for the memory check.
 //!
 //! The load generator's stamps carry node id [`LOAD_NODE_ID`], outside 1 to 5. Each request
 //! may take [`REQUEST_TIMEOUT`].
@@ -58,8 +55,8 @@ pub use cluster::{PROBE_INTERVAL_MS, START_LIMIT, SYNC_LIMIT_S};
 pub use faults::{find_stress_ng, CPU_LOAD, PAUSE, RESTART_OFFSET_MS, STEP_MS};
 pub use load::{REQUEST_TIMEOUT, WORKERS, WORKER_PACE};
 pub use ntp::LIE;
-pub use observe::{HEALTH_EVERY, HEALTH_TIMEOUT, RSS_EVERY};
-pub use schedule::KILL_DOWN;
+pub use observe::{HEALTH_EVERY, HEALTH_TIMEOUT, RESTARTED_WARM_UP, RSS_EVERY};
+pub use schedule::{KILL_DOWN, NEVER_KILLED};
 
 /// How long the load runs unless told otherwise, in seconds.
 pub const DEFAULT_SECONDS: u64 = 60;

@@ -25,6 +25,11 @@ pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often the nodes' RSS is sampled during the run.
 pub const RSS_EVERY: Duration = Duration::from_secs(5);
 
+/// The longest warm-up of a life started by a restart: a third of a long soak would leave
+/// the lives that kills start late without a reference, and a fresh process has reached
+/// its working set well within this under load.
+pub const RESTARTED_WARM_UP: Duration = Duration::from_secs(30);
+
 /// Reads `node`'s `/health` every [`HEALTH_EVERY`] until `until`.
 pub(super) async fn poll_health(
     client: HttpClient,
@@ -56,8 +61,9 @@ pub(super) async fn poll_health(
 }
 
 /// Samples every node's RSS each [`RSS_EVERY`] until `until`: a life's first sample once it
-/// has served for `warm_up` (counted from `load_start` for lives started before the load)
-/// is its [`RssPhase::WarmedUp`] reference, later ones are [`RssPhase::During`].
+/// has served for `warm_up` (counted from `load_start` for lives started before the load;
+/// at most [`RESTARTED_WARM_UP`] for lives started by a restart) is its
+/// [`RssPhase::WarmedUp`] reference, later ones are [`RssPhase::During`].
 pub(super) async fn sample_rss(
     cluster: Arc<Mutex<Cluster>>,
     recorder: Recorder,
@@ -74,6 +80,10 @@ pub(super) async fn sample_rss(
             };
             let Some(since) = current.answering_since else {
                 continue;
+            };
+            let warm_up = match current.life {
+                0 => warm_up,
+                _ => warm_up.min(RESTARTED_WARM_UP),
             };
             let phase = if warmed.contains(&(node, current.life)) {
                 RssPhase::During
