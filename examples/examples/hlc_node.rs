@@ -53,6 +53,22 @@
 //! `--listen` (inetd `wait` style): a supervisor that holds the socket can restart the node
 //! on the same port with nobody else able to take it in between.
 //!
+//! `--upper-bound-file PATH` persists an upper bound on the clock's stamps
+//! ([`hlc_core::FileUpperBound`]), so that a restarted node's first stamp exceeds its last
+//! before the restart, even with its clock set back. hlc-core refuses to start from a bound
+//! further ahead of the clock than max offset + window; so with `--ntp` the node builds its
+//! clock after the first sync (with `--wait-synced` too: it then listens only once synced),
+//! on the corrected clock, and a node restarted with `--clock-offset -10000` comes back at
+//! once. Without `--ntp` such a restart fails, naming the bound, until the clock catches up.
+//!
+//! `--chaos-admin` is a test hook for the chaos harness (`scripts/chaos`), off by default and
+//! never for production: `POST /admin/step?ms=N` steps the node's simulated clock by N ms at
+//! run time, beneath the NTP correction, as a real clock step would:
+//!
+//! ```text
+//! curl -s -X POST 'http://127.0.0.1:8081/admin/step?ms=2000'
+//! ```
+//!
 //! Ctrl-C stops it after the requests in flight are answered.
 
 use std::time::Duration;
@@ -68,7 +84,9 @@ const SYNC_LIMIT: Duration = Duration::from_secs(30);
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let node = Node::new(args.config())?;
+    let config = args.config();
+    let sync_limit = config.wait_synced.unwrap_or(SYNC_LIMIT);
+    let node = Node::start(config, sync_limit).await?;
     if let Some(limit) = node.config().wait_synced {
         tokio::spawn(log_when_healthy(Arc::clone(&node), limit));
     } else if let Some(ntp) = node.ntp() {

@@ -41,6 +41,8 @@ fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
         hlc_layers: true,
         ntp_servers: Vec::new(),
         wait_synced: None,
+        upper_bound_file: None,
+        chaos_admin: false,
     }
 }
 

@@ -40,6 +40,8 @@ async fn start(keys: &tempfile::NamedTempFile, unsigned: UnsignedPolicy) -> Runn
         hlc_layers: true,
         ntp_servers: Vec::new(),
         wait_synced: None,
+        upper_bound_file: None,
+        chaos_admin: false,
     };
     RunningNode::spawn(listener, config).unwrap()
 }

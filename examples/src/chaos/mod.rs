@@ -3,4 +3,5 @@
 //! cluster's promises.
 
 pub mod check;
+pub mod harness;
 pub mod history;

@@ -90,6 +90,15 @@ pub struct Args {
     /// not (needs `--ntp`; without it the node waits for sync before it listens).
     #[arg(long, value_name = "SECONDS", requires = "ntp_servers")]
     pub wait_synced: Option<u64>,
+    /// Persist an upper bound on the clock's stamps in this file, so that they keep
+    /// increasing across restarts; with `--ntp`, the clock is built after the first sync (a
+    /// node restarted with its clock set back starts once NTP has corrected it).
+    #[arg(long, value_name = "PATH")]
+    pub upper_bound_file: Option<PathBuf>,
+    /// Test hook, never for production: serve `POST /admin/step?ms=N`, which steps the
+    /// simulated clock by N ms at run time (beneath the NTP correction).
+    #[arg(long)]
+    pub chaos_admin: bool,
 }
 
 impl Args {
@@ -106,6 +115,8 @@ impl Args {
             hlc_layers: !self.no_hlc,
             ntp_servers: self.ntp_servers.clone(),
             wait_synced: self.wait_synced.map(Duration::from_secs),
+            upper_bound_file: self.upper_bound_file.clone(),
+            chaos_admin: self.chaos_admin,
         }
     }
 }
@@ -138,6 +149,7 @@ mod tests {
         assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(args.clock_offset, 0);
         assert!(args.peer.is_empty() && !args.no_hlc);
+        assert!(args.upper_bound_file.is_none() && !args.chaos_admin);
         assert_eq!(args.config().probe_interval, DEFAULT_PROBE_INTERVAL);
         assert_eq!(args.config().unsigned, UnsignedPolicy::Ignore);
         assert_eq!(args.config().max_offset, hlc_core::DEFAULT_MAX_OFFSET);
@@ -172,6 +184,9 @@ mod tests {
             "127.0.0.1:11124",
             "--wait-synced",
             "20",
+            "--upper-bound-file",
+            "/tmp/hlc.bound",
+            "--chaos-admin",
         ])
         .unwrap();
         let config = args.config();
@@ -185,6 +200,11 @@ mod tests {
         assert!(!config.hlc_layers);
         assert_eq!(config.ntp_servers, ["127.0.0.1:11123", "127.0.0.1:11124"]);
         assert_eq!(config.wait_synced, Some(Duration::from_secs(20)));
+        assert_eq!(
+            config.upper_bound_file,
+            Some(PathBuf::from("/tmp/hlc.bound"))
+        );
+        assert!(config.chaos_admin);
     }
 
     #[test]

@@ -32,7 +32,25 @@
 //! [`NodeConfig::wait_synced`] as well, ntp-sync reports the clock's health into a
 //! [`HealthBoard`] that the server layer reads: the node serves at once, answering `503`
 //! (`urn:hlc:clock-untrusted`) for as long as the clock is unhealthy.
+//!
+//! With an upper bound file ([`NodeConfig::upper_bound_file`]) the clock persists an upper
+//! bound on its stamps ([`hlc_core::FileUpperBound`], a window of max offset /
+//! [`UPPER_BOUND_WINDOW_SHARE`]) and a restarted node starts above every stamp it issued
+//! before. A node restarted with its clock set back finds the bound ahead of its clock by as
+//! much, and hlc-core refuses to build from a bound further ahead than max offset + window
+//! ([`HlcBuilder::max_stored_lead`](hlc_core::HlcBuilder::max_stored_lead)), because its stamps
+//! would lead its clock as far. With NTP servers the node therefore builds its clock only
+//! after the first synchronised estimate ([`Node::start`]): the corrected clock then reads
+//! true time again, the bound is no further ahead than a healthy node leaves it, and the
+//! first stamp after the restart still exceeds the last before it. Without NTP servers such
+//! a restart fails, naming the bound and the clock, until the clock has caught up: raising
+//! the limit would make every stamp lead the clock by the step, and peers refuse those.
+//!
+//! With [`NodeConfig::chaos_admin`] (a test hook, off by default) `POST /admin/step?ms=N`
+//! steps the node's simulated clock by N ms at run time, beneath ntp-sync's correction, as a
+//! real clock step would be ([`ClockStep`]).
 
+mod admin;
 mod cli;
 mod clock;
 mod health;
@@ -50,7 +68,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hlc_core::health::HealthBoard;
-use hlc_core::{Hlc, NodeId};
+use hlc_core::{FileUpperBound, Hlc, NodeId};
 use hlc_middleware::ping::PingService;
 use hlc_middleware::startup::{wait_healthy, StillUnhealthy};
 use hlc_middleware::{HlcServerLayer, SigningKeys, UnsignedPolicy};
@@ -59,7 +77,7 @@ use ntp_sync::NtpClient;
 use tokio::net::TcpListener;
 
 pub use cli::{Args, UnsignedArg};
-pub use clock::{NodeClock, OffsetClock};
+pub use clock::{ClockStep, NodeClock, OffsetClock, SteppedClock};
 pub use peers::{PeerEntry, PeersAnswer, PING_PATH};
 pub use routes::{RelayAnswer, TimeAnswer};
 pub use running::RunningNode;
@@ -67,6 +85,12 @@ pub use running::RunningNode;
 /// How often a node pings its peers unless told otherwise: once a second, so that a wrong
 /// clock is fenced within a few seconds while the pings cost nothing worth measuring.
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The persistence window is max offset divided by this: a tenth, as hlc-core's
+/// [`persist_upper_bound`](hlc_core::HlcBuilder::persist_upper_bound) advises, so that
+/// stamps leading the clock by up to a window after a restart are never refused by peers,
+/// and the file is rewritten at most once per window of stamping.
+pub const UPPER_BOUND_WINDOW_SHARE: u32 = 10;
 
 /// What a node is: its identity, its clock's skew and bound, its peers, and whether the HLC
 /// layers are on.
@@ -95,6 +119,82 @@ pub struct NodeConfig {
     /// With NTP servers: serve at once behind a health board fed by ntp-sync (503 while the
     /// clock is unhealthy), and give [`Node::wait_healthy`] this long.
     pub wait_synced: Option<Duration>,
+    /// A file to persist an upper bound on the clock's stamps in, so that they keep
+    /// increasing across restarts (see the module docs); none: nothing persisted.
+    pub upper_bound_file: Option<PathBuf>,
+    /// A test hook: serve `POST /admin/step?ms=N`, which steps the simulated clock at run
+    /// time. Never on in production: anyone who can reach the node could move its clock.
+    pub chaos_admin: bool,
+}
+
+impl Parts {
+    fn new(config: NodeConfig) -> io::Result<Self> {
+        let step = ClockStep::default();
+        let skewed = OffsetClock::from_millis(config.clock_offset_ms);
+        let (clock, mut ntp) = time_sync::node_clock(skewed, step.clone(), &config)?;
+        let mut health = match (config.wait_synced, ntp.as_mut()) {
+            (Some(_), Some(ntp)) => Some(time_sync::health_board(ntp)),
+            _ => None,
+        };
+        let peers = (!config.peers.is_empty()).then(|| {
+            let board = health.get_or_insert_with(HealthBoard::new);
+            peers::Peers::new(
+                &config.peers,
+                Arc::clone(&clock),
+                config.max_offset,
+                config.probe_interval,
+                board,
+            )
+        });
+        let keys = match &config.hmac_key_file {
+            Some(path) => Some(SigningKeys::load(path).map_err(io::Error::other)?),
+            None => None,
+        };
+        Ok(Self {
+            clock,
+            config,
+            ntp,
+            health,
+            peers,
+            keys,
+            step,
+        })
+    }
+
+    /// Builds the clock, loading and storing the upper bound when there is a file for it.
+    fn build(self) -> io::Result<Arc<Node>> {
+        let config = self.config;
+        let mut builder = Hlc::builder()
+            .clock(Arc::clone(&self.clock))
+            .node_id(config.node_id)
+            .max_offset(config.max_offset);
+        if let Some(path) = &config.upper_bound_file {
+            let window = config.max_offset / UPPER_BOUND_WINDOW_SHARE;
+            builder = builder.persist_upper_bound(FileUpperBound::new(path), window);
+        }
+        let hlc = Arc::new(builder.build().map_err(io::Error::other)?);
+        let metrics = metrics::Metrics::new(&hlc, self.health.as_ref(), self.ntp.as_ref());
+        let observer = Arc::new(metrics.observer().clone());
+        let peer = relay::PeerClient::new(
+            &hlc,
+            &config,
+            self.keys.clone(),
+            self.health.clone(),
+            observer,
+        );
+        Ok(Arc::new(Node {
+            hlc,
+            clock: self.clock,
+            config,
+            peer,
+            ntp: self.ntp,
+            health: self.health,
+            peers: self.peers,
+            keys: self.keys,
+            metrics,
+            step: self.step,
+        }))
+    }
 }
 
 impl std::fmt::Debug for Node {
@@ -122,6 +222,18 @@ pub struct Node {
     peers: Option<peers::Peers>,
     keys: Option<SigningKeys>,
     metrics: metrics::Metrics,
+    step: ClockStep,
+}
+
+/// What a node is made of before its [`Hlc`] is built.
+struct Parts {
+    clock: NodeClock,
+    config: NodeConfig,
+    ntp: Option<NtpClient>,
+    health: Option<HealthBoard>,
+    peers: Option<peers::Peers>,
+    keys: Option<SigningKeys>,
+    step: ClockStep,
 }
 
 impl Node {
@@ -129,50 +241,35 @@ impl Node {
     /// [`wait_synced`](Self::wait_synced) before serving a node that uses NTP.
     ///
     /// # Errors
-    /// When the NTP client cannot start (bad settings, or no tokio runtime), or the key file
-    /// cannot be read.
+    /// When the NTP client cannot start (bad settings, or no tokio runtime), the key file
+    /// cannot be read, or the upper bound file cannot be used (see [`Node::start`], which a
+    /// node with both NTP servers and an upper bound file needs).
     pub fn new(config: NodeConfig) -> io::Result<Arc<Self>> {
-        let skewed = OffsetClock::from_millis(config.clock_offset_ms);
-        let (clock, mut ntp) = time_sync::node_clock(skewed, &config)?;
-        let mut health = match (config.wait_synced, ntp.as_mut()) {
-            (Some(_), Some(ntp)) => Some(time_sync::health_board(ntp)),
-            _ => None,
-        };
-        let peers = (!config.peers.is_empty()).then(|| {
-            let board = health.get_or_insert_with(HealthBoard::new);
-            peers::Peers::new(
-                &config.peers,
-                Arc::clone(&clock),
-                config.max_offset,
-                config.probe_interval,
-                board,
-            )
-        });
-        let keys = match &config.hmac_key_file {
-            Some(path) => Some(SigningKeys::load(path).map_err(io::Error::other)?),
-            None => None,
-        };
-        let hlc = Hlc::builder()
-            .clock(Arc::clone(&clock))
-            .node_id(config.node_id)
-            .max_offset(config.max_offset)
-            .build()
-            .map_err(io::Error::other)?;
-        let hlc = Arc::new(hlc);
-        let metrics = metrics::Metrics::new(&hlc, health.as_ref(), ntp.as_ref());
-        let observer = Arc::new(metrics.observer().clone());
-        let peer = relay::PeerClient::new(&hlc, &config, keys.clone(), health.clone(), observer);
-        Ok(Arc::new(Self {
-            hlc,
-            clock,
-            config,
-            peer,
-            ntp,
-            health,
-            peers,
-            keys,
-            metrics,
-        }))
+        if config.upper_bound_file.is_some() && !config.ntp_servers.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "with ntp servers, a node persisting its upper bound is built by Node::start",
+            ));
+        }
+        Parts::new(config)?.build()
+    }
+
+    /// Builds the node as [`new`](Self::new) does, but with NTP servers and an upper bound
+    /// file waits (at most `sync_limit`) for the first synchronised estimate before it builds
+    /// the clock: the stored bound is then checked against the corrected clock, not against
+    /// the skewed one (see the module docs).
+    ///
+    /// # Errors
+    /// Those of [`new`](Self::new), and [`io::ErrorKind::TimedOut`] when no majority of the
+    /// servers agreed within `sync_limit`.
+    pub async fn start(config: NodeConfig, sync_limit: Duration) -> io::Result<Arc<Self>> {
+        let parts = Parts::new(config)?;
+        if parts.config.upper_bound_file.is_some() {
+            if let Some(ntp) = &parts.ntp {
+                time_sync::wait_synced(ntp, sync_limit).await?;
+            }
+        }
+        parts.build()
     }
 
     /// The node's clock.
@@ -216,6 +313,11 @@ impl Node {
         }
     }
 
+    /// The handle that steps the node's simulated clock (what `POST /admin/step` uses).
+    pub fn clock_step(&self) -> &ClockStep {
+        &self.step
+    }
+
     /// The node's configuration.
     pub fn config(&self) -> &NodeConfig {
         &self.config
@@ -257,10 +359,16 @@ impl Node {
     /// answer while the node is fenced so that its peers can see it recover.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         let ping = PingService::new(Arc::clone(&self.clock), self.hlc.node_id());
-        let routes = routes::routes(Arc::clone(self)).route_service(PING_PATH, ping);
+        let mut routes = routes::routes(Arc::clone(self)).route_service(PING_PATH, ping);
+        if self.config.chaos_admin {
+            routes = routes.merge(admin::routes(Arc::clone(self)));
+        }
         if self.config.hlc_layers {
             let mut layer = HlcServerLayer::new(Arc::clone(&self.hlc))
-                .skip_if(|uri| matches!(uri.path(), "/health" | "/peers" | "/metrics" | PING_PATH))
+                .skip_if(|uri| {
+                    matches!(uri.path(), "/health" | "/peers" | "/metrics" | PING_PATH)
+                        || uri.path() == admin::STEP_PATH
+                })
                 .unsigned(self.config.unsigned)
                 .observer(Arc::new(self.metrics.observer().clone()));
             if let Some(keys) = &self.keys {

@@ -7,25 +7,26 @@ use std::time::Duration;
 use hlc_core::health::HealthBoard;
 use ntp_sync::{NtpClient, SteadyClock, DEFAULT_HEALTH_SHARE};
 
-use super::{NodeClock, NodeConfig, OffsetClock};
+use super::{ClockStep, NodeClock, NodeConfig, OffsetClock, SteppedClock};
 
 /// Polls in the initial burst, and their spacing: a node is ready in about two seconds.
 const BURST: (u8, Duration) = (4, Duration::from_millis(500));
 
-/// The node's clock: `skewed` as it is without NTP servers, else the clock an [`NtpClient`]
-/// corrects, measuring the same skew over ntp-sync's [`SteadyClock`] (which nobody steps)
-/// against the servers. The client must stay alive with the node: it keeps polling and the
-/// corrected clock follows it.
+/// The node's clock: `skewed` plus `step` as it is without NTP servers, else the clock an
+/// [`NtpClient`] corrects, measuring the same skew and step over ntp-sync's [`SteadyClock`]
+/// (which nobody steps but `step`) against the servers. The client must stay alive with the
+/// node: it keeps polling and the corrected clock follows it.
 pub(super) fn node_clock(
     skewed: OffsetClock,
+    step: ClockStep,
     config: &NodeConfig,
 ) -> io::Result<(NodeClock, Option<NtpClient>)> {
     if config.ntp_servers.is_empty() {
-        return Ok((Arc::new(skewed), None));
+        return Ok((Arc::new(SteppedClock::new(skewed, step)), None));
     }
     let client = NtpClient::builder()
         .servers(config.ntp_servers.iter().cloned())
-        .clock(skewed.over(SteadyClock))
+        .clock(SteppedClock::new(skewed.over(SteadyClock), step))
         .burst(BURST.0, BURST.1)
         .health_limit(config.max_offset, DEFAULT_HEALTH_SHARE)
         .start()
