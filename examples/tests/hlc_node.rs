@@ -31,18 +31,9 @@ fn client() -> HttpClient {
 
 fn config(node: u64, clock_offset_ms: i64, peer: Option<&str>) -> NodeConfig {
     NodeConfig {
-        node_id: NodeId::new(node),
-        max_offset: hlc_core::DEFAULT_MAX_OFFSET,
         clock_offset_ms,
         peers: peer.map(|url| url.parse().unwrap()).into_iter().collect(),
-        probe_interval: hlc_examples::node::DEFAULT_PROBE_INTERVAL,
-        hmac_key_file: None,
-        unsigned: hlc_middleware::UnsignedPolicy::Ignore,
-        hlc_layers: true,
-        ntp_servers: Vec::new(),
-        wait_synced: None,
-        upper_bound_file: None,
-        chaos_admin: false,
+        ..NodeConfig::new(NodeId::new(node))
     }
 }
 

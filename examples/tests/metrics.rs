@@ -28,18 +28,9 @@ async fn bounded<T>(test: impl std::future::Future<Output = T>) -> T {
 
 fn config(node: u64, clock_offset_ms: i64, peers: &[&RunningNode]) -> NodeConfig {
     NodeConfig {
-        node_id: NodeId::new(node),
-        max_offset: hlc_core::DEFAULT_MAX_OFFSET,
         clock_offset_ms,
         peers: peers.iter().map(|p| p.url().parse().unwrap()).collect(),
-        probe_interval: hlc_examples::node::DEFAULT_PROBE_INTERVAL,
-        hmac_key_file: None,
-        unsigned: hlc_middleware::UnsignedPolicy::Ignore,
-        hlc_layers: true,
-        ntp_servers: Vec::new(),
-        wait_synced: None,
-        upper_bound_file: None,
-        chaos_admin: false,
+        ..NodeConfig::new(NodeId::new(node))
     }
 }
 

@@ -30,18 +30,8 @@ async fn bounded<T>(test: impl std::future::Future<Output = T>) -> T {
 
 fn config(clock_offset_ms: i64) -> NodeConfig {
     NodeConfig {
-        node_id: NodeId::new(7),
-        max_offset: hlc_core::DEFAULT_MAX_OFFSET,
         clock_offset_ms,
-        peers: Vec::new(),
-        probe_interval: hlc_examples::node::DEFAULT_PROBE_INTERVAL,
-        hmac_key_file: None,
-        unsigned: hlc_middleware::UnsignedPolicy::Ignore,
-        hlc_layers: true,
-        ntp_servers: Vec::new(),
-        wait_synced: None,
-        upper_bound_file: None,
-        chaos_admin: false,
+        ..NodeConfig::new(NodeId::new(7))
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hlc_core::{NodeId, NodeTimestamp, PhysicalClock, SystemClock, Timestamp};
-use hlc_examples::node::{NodeConfig, RunningNode, TimeAnswer, DEFAULT_PROBE_INTERVAL};
+use hlc_examples::node::{NodeConfig, RunningNode, TimeAnswer};
 use hlc_middleware::header::{self, HLC};
 use hlc_middleware::signature::HLC_SIGNATURE;
 use hlc_middleware::{SigningKeys, UnsignedPolicy};
@@ -30,18 +30,9 @@ fn key_file() -> tempfile::NamedTempFile {
 async fn start(keys: &tempfile::NamedTempFile, unsigned: UnsignedPolicy) -> RunningNode {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = NodeConfig {
-        node_id: NodeId::new(1),
-        max_offset: hlc_core::DEFAULT_MAX_OFFSET,
-        clock_offset_ms: 0,
-        peers: Vec::new(),
-        probe_interval: DEFAULT_PROBE_INTERVAL,
         hmac_key_file: Some(keys.path().to_path_buf()),
         unsigned,
-        hlc_layers: true,
-        ntp_servers: Vec::new(),
-        wait_synced: None,
-        upper_bound_file: None,
-        chaos_admin: false,
+        ..NodeConfig::new(NodeId::new(1))
     };
     RunningNode::spawn(listener, config).unwrap()
 }

@@ -117,18 +117,10 @@ pub(crate) async fn bind() -> io::Result<TcpListener> {
 
 pub(crate) fn config(node: u64, clock_offset_ms: i64, peer: &str) -> NodeConfig {
     NodeConfig {
-        node_id: NodeId::new(node),
         max_offset: MAX_OFFSET,
         clock_offset_ms,
         peers: peer.parse().into_iter().collect(),
-        probe_interval: crate::node::DEFAULT_PROBE_INTERVAL,
-        hmac_key_file: None,
-        unsigned: hlc_middleware::UnsignedPolicy::Ignore,
-        hlc_layers: true,
-        ntp_servers: Vec::new(),
-        wait_synced: None,
-        upper_bound_file: None,
-        chaos_admin: false,
+        ..NodeConfig::new(NodeId::new(node))
     }
 }
 

@@ -127,6 +127,28 @@ pub struct NodeConfig {
     pub chaos_admin: bool,
 }
 
+impl NodeConfig {
+    /// A node with the command line's defaults: the default max offset, no skew, no peers,
+    /// unsigned stamps, the layers on, no NTP, nothing persisted, no test hooks. Set the
+    /// rest with struct update syntax: `NodeConfig { clock_offset_ms: 2_000, ..NodeConfig::new(id) }`.
+    pub fn new(node_id: NodeId) -> Self {
+        Self {
+            node_id,
+            max_offset: hlc_core::DEFAULT_MAX_OFFSET,
+            clock_offset_ms: 0,
+            peers: Vec::new(),
+            probe_interval: DEFAULT_PROBE_INTERVAL,
+            hmac_key_file: None,
+            unsigned: UnsignedPolicy::Ignore,
+            hlc_layers: true,
+            ntp_servers: Vec::new(),
+            wait_synced: None,
+            upper_bound_file: None,
+            chaos_admin: false,
+        }
+    }
+}
+
 impl Parts {
     fn new(config: NodeConfig) -> io::Result<Self> {
         let step = ClockStep::default();
