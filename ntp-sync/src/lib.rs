@@ -44,11 +44,12 @@
 //!    correct), raise the bound with [`NtpClientBuilder::drift_bound_ppm`].
 //! 3. **Nobody steps the local clock.** The steady clock cannot be stepped: an administrator
 //!    or a host daemon's `makestep` moves the system clock, not it. A clock handed to
-//!    [`NtpClientBuilder::clock`] in its place must not be stepped either; if it is, the
-//!    next poll notices (it disagrees with the monotonic clock), or the watchdog's next
-//!    heartbeat when the system clock was stepped, and the status turns
-//!    [`Disrupted`](Status::Disrupted) until the client has resynchronised; reads in
-//!    between are off by the step.
+//!    [`NtpClientBuilder::clock`] in its place may be stepped: every read of the corrected
+//!    clock, the interval and the health checks it against the monotonic clock and reads
+//!    through a step as if it had not happened ([`proto::step_guard`]); the next poll
+//!    notices the step too (or the watchdog's next heartbeat when the system clock was
+//!    stepped), and the status turns [`Disrupted`](Status::Disrupted) until the client has
+//!    resynchronised on the stepped clock.
 //! 4. **A suspend or a pause is seen by the [watchdog](proto::watchdog)**, on by default
 //!    ([`NtpClientBuilder::watchdog`]). The steady clock stops while the machine is
 //!    suspended, and what it does while a virtual machine is paused or migrated is up to the

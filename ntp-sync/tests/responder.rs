@@ -14,7 +14,7 @@ use ntp_sync::proto::packet::LeapIndicator;
 use ntp_sync::proto::source::PollFailure;
 use ntp_sync::proto::validate::{KissCode, ResponseError};
 use ntp_sync::query::{query, query_with_clock, QueryOptions, QueryReport};
-use ntp_sync::{Fault, Health, NtpClient, Responder, Snapshot, Status};
+use ntp_sync::{Fault, Health, NtpClient, NtpClientBuilder, Responder, Snapshot, Status};
 
 const MS: i64 = 1_000_000;
 /// Bounds each wait for a client to reach a state.
@@ -337,21 +337,30 @@ async fn a_fault_can_be_switched_on_while_serving() {
     .await;
 }
 
+/// A client of `server` that polls it once and then not for a minute.
+fn one_poll_client(server: &Responder) -> NtpClientBuilder {
+    NtpClient::builder()
+        .server(server.local_addr().to_string())
+        .burst(1, Duration::from_millis(10))
+        .poll_interval(Duration::from_secs(60), Duration::from_secs(120))
+        .timeout(ANSWER_TIMEOUT)
+}
+
+/// Starts the client and waits (bounded) for its first estimate.
+async fn synced_once(builder: NtpClientBuilder) -> NtpClient {
+    let client = builder.start().unwrap();
+    tokio::time::timeout(LIMIT, client.wait_synced())
+        .await
+        .unwrap();
+    client
+}
+
 #[tokio::test]
 async fn the_corrected_clock_follows_the_servers_and_never_goes_back() {
     bounded(async {
         let server = responder(&[Fault::Offset { nanos: 2_000 * MS }]).await;
         // One poll and no other for a minute: one estimate, which the clock steps to.
-        let client = NtpClient::builder()
-            .server(server.local_addr().to_string())
-            .burst(1, Duration::from_millis(10))
-            .poll_interval(Duration::from_secs(60), Duration::from_secs(120))
-            .timeout(ANSWER_TIMEOUT)
-            .start()
-            .unwrap();
-        tokio::time::timeout(LIMIT, client.wait_synced())
-            .await
-            .unwrap();
+        let client = synced_once(one_poll_client(&server)).await;
         let clock = client.corrected_clock();
         let before = SystemClock.now_micros() as i64;
         let corrected = clock.now_micros() as i64;
@@ -399,17 +408,7 @@ async fn the_corrected_clock_keeps_to_true_time_when_its_local_clock_is_stepped_
         let server = responder(&[]).await;
         let local = SteppableClock::default();
         // One poll and no other for a minute: the step comes between two polls.
-        let client = NtpClient::builder()
-            .server(server.local_addr().to_string())
-            .clock(local.clone())
-            .burst(1, Duration::from_millis(10))
-            .poll_interval(Duration::from_secs(60), Duration::from_secs(120))
-            .timeout(ANSWER_TIMEOUT)
-            .start()
-            .unwrap();
-        tokio::time::timeout(LIMIT, client.wait_synced())
-            .await
-            .unwrap();
+        let client = synced_once(one_poll_client(&server).clock(local.clone())).await;
         let clock = client.corrected_clock();
         let radius = client.now_interval().radius().as_micros() as i64 + 1;
         local.step(Duration::from_secs(2));
