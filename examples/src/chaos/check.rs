@@ -24,8 +24,8 @@
 //!    `received_us` is at most [`RunInfo::max_offset_us`](super::history::RunInfo). The stamp
 //!    was made before the answer was read, so the lead is never overstated.
 //! 5. **Refusals and failures** only for reasons the design allows, counted by [`Allowed`]
-//!    kind (see [`outcomes`] and [`down`] for the grace around a node's downtime); anything
-//!    else is an [`Unexpected`] error.
+//!    kind (see [`outcomes`], [`relay`] for a `/relay`'s `502` by its cause, and [`down`] for
+//!    the grace around a node's downtime); anything else is an [`Unexpected`] error.
 //! 6. **Memory.** Per node life, the RSS at the end at most [`MEMORY_GROWTH_PERCENT`] above
 //!    its sample after warm-up (see [`memory`]).
 //!
@@ -62,6 +62,7 @@ pub mod memory;
 mod monotonic;
 pub mod outcomes;
 mod parse;
+pub mod relay;
 mod report;
 
 #[cfg(test)]

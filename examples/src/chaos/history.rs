@@ -190,6 +190,10 @@ pub enum Outcome {
         problem_type: Option<String>,
         /// The problem details' `reason` (`fenced`, ...), when it has one.
         reason: Option<String>,
+        /// Why a `/relay` answered `502`, and which peer it called; `None` for every other
+        /// answer, and in histories written before the harness recorded it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relay_failure: Option<RelayFailure>,
     },
     /// No answer: the connection was refused or reset, or the request timed out.
     Failed {
@@ -205,6 +209,54 @@ pub struct RelayPeer {
     pub node: u64,
     /// The stamp of the peer's `/time` answer.
     pub stamp: String,
+}
+
+/// Why a `/relay` answered `502`: the three ways `examples/src/node/routes.rs` answers it.
+///
+/// `peer` is the node the relaying node calls (its first `--peer`), as the harness that gave
+/// it its peers knows it; the `502` body does not say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum RelayFailure {
+    /// The peer answered other than `200` (the body's `peer_status` and `peer_body`).
+    PeerAnswered {
+        /// The peer's node (1 to 5).
+        peer: u64,
+        /// The peer's status.
+        status: u16,
+        /// The peer's problem details' `type`, when it had one.
+        problem_type: Option<String>,
+        /// The peer's problem details' `reason`, when it had one.
+        reason: Option<String>,
+    },
+    /// The relaying node's client layer refused the peer's answer, or refused to send (the
+    /// body's `kind`, from `hlc_middleware::Refusal::kind`).
+    Refused {
+        /// The peer's node.
+        peer: u64,
+        /// The refusal's kind (`hlc.too_far_ahead`, `hlc.clock_untrusted`, ...).
+        kind: String,
+    },
+    /// No usable answer from the peer: connecting or talking to it failed (the body's
+    /// `error` alone). The node's own `502` for a `200` whose body is not the expected JSON
+    /// has the same shape, so it lands here too.
+    Transport {
+        /// The peer's node.
+        peer: u64,
+        /// The body's `error`, or the whole body when it has none.
+        error: String,
+    },
+}
+
+impl RelayFailure {
+    /// The peer the relaying node called.
+    pub fn peer(&self) -> u64 {
+        match self {
+            Self::PeerAnswered { peer, .. }
+            | Self::Refused { peer, .. }
+            | Self::Transport { peer, .. } => *peer,
+        }
+    }
 }
 
 /// Where in a run an RSS sample was taken.

@@ -5,7 +5,7 @@ use hlc_core::{NodeId, NodeTimestamp, Timestamp};
 
 use super::{Invariant, Report};
 use crate::chaos::history::{
-    Fault, Outcome, Record, RelayPeer, RequestRecord, Route, RssPhase, RunInfo,
+    Fault, Outcome, Record, RelayFailure, RelayPeer, RequestRecord, Route, RssPhase, RunInfo,
 };
 
 pub(super) fn run() -> Record {
@@ -61,6 +61,7 @@ fn answered(status: u16, stamp: Option<String>, body_stamp: Option<String>) -> O
         relay_peer: None,
         problem_type: None,
         reason: None,
+        relay_failure: None,
     }
 }
 
@@ -113,6 +114,21 @@ pub(super) fn refused(
         *kind = problem_type.map(Into::into);
     }
     request(id, node, route, sent_us, received_us, outcome)
+}
+
+/// A `/relay` of `node` answered `502` for `failure`.
+pub(super) fn relay_failed(
+    id: u64,
+    node: u64,
+    sent_us: i64,
+    received_us: i64,
+    failure: RelayFailure,
+) -> Record {
+    let mut outcome = answered(502, None, None);
+    if let Outcome::Answered { relay_failure, .. } = &mut outcome {
+        *relay_failure = Some(failure);
+    }
+    request(id, node, Route::Relay, sent_us, received_us, outcome)
 }
 
 /// A `503` of a node whose clock is untrusted for `reason`.

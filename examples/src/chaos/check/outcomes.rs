@@ -5,19 +5,22 @@
 //!   problem's `reason` (`middleware/HEADER.md`, "A server whose own clock is untrusted");
 //! - `400` with problem type [`TOO_FAR_AHEAD`]: the request's stamp led the node's clock by
 //!   more than max offset (`middleware/src/refusal/problem.rs`);
-//! - `502` from `/relay`: `examples/src/node/relay.rs` answers it when its peer could not be
-//!   reached, answered other than `200`, or was refused by the client layer. The history does
-//!   not say which of these it was, nor which peer, so every `502` of `/relay` is allowed;
+//! - `502` from `/relay`, judged by its recorded cause (see [`relay`](super::relay)): its peer
+//!   refused it as above ([`Allowed::RelayPeerRefused`]), its client layer refused the peer's
+//!   answer as too far ahead or refused to send on an untrusted clock
+//!   ([`Allowed::RelayRefused`]), or the peer could not be reached while it was down
+//!   ([`Allowed::RelayPeerDown`]). A `502` of a history written before the cause was recorded
+//!   is allowed as [`Allowed::RelayPeer`], so that old histories still check;
 //! - no answer while the node was down ([`DownWindows`]).
 //!
-//! Anything else (another status, a `503` without the problem type, a failure while the node
-//! was up) is [`Unexpected`].
+//! Anything else (another status, a `503` without the problem type, a `/relay` `502` for any
+//! other cause, a failure while the node was up) is [`Unexpected`].
 
 use std::collections::BTreeMap;
 
 use super::down::DownWindows;
 use super::parse::{path, Parsed};
-use super::{Allowed, Unexpected};
+use super::{relay, Allowed, Unexpected};
 use crate::chaos::history::{Outcome, Route};
 
 /// The problem type of a `503` from a node whose clock is untrusted (`middleware/HEADER.md`).
@@ -44,6 +47,11 @@ pub(super) fn classify(requests: &[Parsed<'_>], down: &DownWindows) -> Tally {
                 tally.answered_ok += 1;
                 continue;
             }
+            Outcome::Answered {
+                status: 502,
+                relay_failure: Some(failure),
+                ..
+            } if record.route == Route::Relay => relay::judge(record, failure, down),
             Outcome::Answered {
                 status,
                 problem_type,
@@ -85,15 +93,32 @@ fn answered(
     problem_type: Option<&str>,
     reason: Option<&str>,
 ) -> Result<Allowed, String> {
-    match (status, problem_type, route) {
-        (503, Some(CLOCK_UNTRUSTED), _) => Ok(Allowed::Untrusted(reason.unwrap_or("").into())),
-        (400, Some(TOO_FAR_AHEAD), _) => Ok(Allowed::TooFarAhead),
-        (502, _, Route::Relay) => Ok(Allowed::RelayPeer),
+    if let Some(kind) = refusal(status, problem_type, reason) {
+        return Ok(kind);
+    }
+    match (status, route) {
+        // An older history: the cause of the 502 was not recorded (see `relay` for the rule
+        // that judges it when it was).
+        (502, Route::Relay) => Ok(Allowed::RelayPeer),
         _ => Err(format!(
             "{} answered {status} ({})",
             path(route),
             problem_type.unwrap_or("no problem type")
         )),
+    }
+}
+
+/// The refusal a node's server layer may answer by design ([`Allowed::Untrusted`] or
+/// [`Allowed::TooFarAhead`]), whoever received it; `None` for anything else.
+pub(super) fn refusal(
+    status: u16,
+    problem_type: Option<&str>,
+    reason: Option<&str>,
+) -> Option<Allowed> {
+    match (status, problem_type) {
+        (503, Some(CLOCK_UNTRUSTED)) => Some(Allowed::Untrusted(reason.unwrap_or("").into())),
+        (400, Some(TOO_FAR_AHEAD)) => Some(Allowed::TooFarAhead),
+        _ => None,
     }
 }
 

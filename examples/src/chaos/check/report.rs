@@ -46,8 +46,18 @@ pub enum Allowed {
     /// `400`, problem type `urn:hlc:too-far-ahead`: the request's stamp led the node's clock by
     /// more than max offset.
     TooFarAhead,
-    /// `502` from `/relay`: the node's peer was down, refused it, or was refused.
+    /// `502` from `/relay` in a history that does not say why (written before the harness
+    /// recorded [`RelayFailure`](crate::chaos::history::RelayFailure)).
     RelayPeer,
+    /// `502` from `/relay` passing on its peer's refusal, itself allowed: always
+    /// [`Untrusted`](Self::Untrusted) or [`TooFarAhead`](Self::TooFarAhead).
+    RelayPeerRefused(Box<Allowed>),
+    /// `502` from `/relay`: the relaying node's client layer refused, with this
+    /// `hlc_middleware::Refusal::kind` ([`super::relay::CLIENT_TOO_FAR_AHEAD`] or
+    /// [`super::relay::CLIENT_CLOCK_UNTRUSTED`]).
+    RelayRefused(String),
+    /// `502` from `/relay`: its peer could not be reached while the peer was down.
+    RelayPeerDown,
     /// No answer, while the node was down (killed or stopped, see [`super::down`]).
     NodeDown,
 }
@@ -57,7 +67,12 @@ impl fmt::Display for Allowed {
         match self {
             Self::Untrusted(reason) => write!(f, "503 clock untrusted ({reason})"),
             Self::TooFarAhead => f.write_str("400 too far ahead"),
-            Self::RelayPeer => f.write_str("502 from /relay (peer down or refused)"),
+            Self::RelayPeer => f.write_str("502 from /relay, cause not recorded"),
+            Self::RelayPeerRefused(kind) => write!(f, "502 from /relay, its peer refused: {kind}"),
+            Self::RelayRefused(kind) => {
+                write!(f, "502 from /relay, its client layer refused: {kind}")
+            }
+            Self::RelayPeerDown => f.write_str("502 from /relay, its peer down"),
             Self::NodeDown => f.write_str("failed while the node was down"),
         }
     }

@@ -2,6 +2,7 @@
 //! port survives its node's restarts and every node knows its peers' URLs at start), their
 //! processes, lives and logs.
 
+use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::net::TcpListener;
@@ -165,16 +166,29 @@ impl Cluster {
             .arg("--chaos-admin")
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log));
-        // The first peer is the one `/relay` calls: the next node, so relays go round.
-        let count = self.slots.len();
-        let own = self.slots.iter().position(|s| s.node == node).unwrap_or(0);
-        for step in 1..count {
-            command.args(["--peer", &self.slots[(own + step) % count].url]);
+        for peer in self.peers(node) {
+            command.args(["--peer", &peer.url]);
         }
         for server in &self.ntp {
             command.args(["--ntp", server]);
         }
         Ok(command)
+    }
+
+    /// Node `node`'s peers in its `--peer` order: the others, from the next one round. The
+    /// first is the one its `/relay` calls, so relays go round.
+    fn peers(&self, node: u64) -> impl Iterator<Item = &Slot> {
+        let count = self.slots.len();
+        let own = self.slots.iter().position(|s| s.node == node).unwrap_or(0);
+        (1..count).map(move |step| &self.slots[(own + step) % count])
+    }
+
+    /// For every node, the node its `/relay` calls (its first `--peer`).
+    pub(super) fn relay_peers(&self) -> BTreeMap<u64, u64> {
+        self.slots
+            .iter()
+            .filter_map(|s| Some((s.node, self.peers(s.node).next()?.node)))
+            .collect()
     }
 
     /// Notes that node `node`'s process answers.
@@ -257,6 +271,19 @@ pub(super) fn rss_kib(pid: u32) -> io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_node_relays_to_the_next_one_round() {
+        let logs = tempfile::tempdir().unwrap();
+        let cluster = Cluster::bind(Path::new("hlc_node"), logs.path(), Vec::new()).unwrap();
+        let peers: Vec<(u64, u64)> = cluster.relay_peers().into_iter().collect();
+        assert_eq!(peers, [(1, 2), (2, 3), (3, 4), (4, 5), (5, 1)]);
+        // The first --peer of a node's command line is its relay peer's URL.
+        let command = cluster.command(5, 0).unwrap();
+        let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+        let first = args.iter().position(|a| a == "--peer").unwrap() + 1;
+        assert_eq!(args[first], cluster.nodes()[0].url);
+    }
 
     #[test]
     fn the_rss_of_a_live_process_is_read_and_a_gone_one_is_an_error() {

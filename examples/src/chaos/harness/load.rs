@@ -2,13 +2,14 @@
 //! request stamped by the generator's own HLC on the system clock, every request and its
 //! outcome recorded.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hlc_core::{Hlc, NodeId, SystemClock};
-use http::Method;
+use http::{Method, StatusCode};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;
@@ -17,7 +18,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::http::{Answer, HttpClient};
 use super::recorder::{now_us, Recorder};
 use super::{LOAD_NODE_ID, NODES};
-use crate::chaos::history::{NodeInfo, Outcome, Record, RelayPeer, RequestRecord, Route};
+use crate::chaos::history::{
+    NodeInfo, Outcome, Record, RelayFailure, RelayPeer, RequestRecord, Route,
+};
 
 /// Concurrent workers: enough to keep two cores busy with five debug-build nodes, few
 /// enough that the machine still runs the nodes' probes on time.
@@ -38,19 +41,23 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) struct Load {
     client: HttpClient,
     nodes: Vec<NodeInfo>,
+    /// For every node, the peer its `/relay` calls: a `502` names it in the history.
+    relay_peers: BTreeMap<u64, u64>,
     hlc: Hlc<SystemClock>,
     next_id: AtomicU64,
     recorder: Recorder,
 }
 
 impl Load {
-    /// Load on `nodes`, recorded by `recorder`.
+    /// Load on `nodes`, whose `/relay` calls the peer `relay_peers` gives, recorded by
+    /// `recorder`.
     ///
     /// # Errors
     /// When the generator's clock cannot be built.
     pub(super) fn new(
         client: HttpClient,
         nodes: Vec<NodeInfo>,
+        relay_peers: BTreeMap<u64, u64>,
         recorder: Recorder,
     ) -> io::Result<Self> {
         let hlc = Hlc::builder()
@@ -60,6 +67,7 @@ impl Load {
         Ok(Self {
             client,
             nodes,
+            relay_peers,
             hlc,
             next_id: AtomicU64::new(1),
             recorder,
@@ -106,15 +114,15 @@ impl Load {
             received_us,
             stamp_sent: Some(stamp),
             outcome: match answer {
-                Ok(answer) => outcome(route, &answer),
+                Ok(answer) => outcome(route, &answer, self.relay_peers.get(&node.node).copied()),
                 Err(error) => Outcome::Failed { error },
             },
         }
     }
 }
 
-/// What an answer says, as the history keeps it.
-fn outcome(route: Route, answer: &Answer) -> Outcome {
+/// What an answer says, as the history keeps it; `relay_peer` is the node a `/relay` calls.
+fn outcome(route: Route, answer: &Answer, relay_peer: Option<u64>) -> Outcome {
     let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     let text = |value: &Value| value.as_str().map(str::to_owned);
     let stamp = answer
@@ -128,8 +136,14 @@ fn outcome(route: Route, answer: &Answer) -> Outcome {
         Route::Time => text(&body["timestamp"]),
         Route::Relay => text(&body["local"]["timestamp"]),
     };
+    let relay_failure = match (route, answer.status, relay_peer) {
+        (Route::Relay, StatusCode::BAD_GATEWAY, Some(peer)) => {
+            Some(relay_failure(peer, &body, &answer.body))
+        }
+        _ => None,
+    };
     let relay_peer = match route {
-        Route::Relay if ok => relay_peer(&body["peer"]),
+        Route::Relay if ok => relay_peer_stamp(&body["peer"]),
         _ => None,
     };
     // A `/relay` that failed at its peer (502) says why in `peer_body` (the peer's refusal)
@@ -146,11 +160,34 @@ fn outcome(route: Route, answer: &Answer) -> Outcome {
         relay_peer,
         problem_type: text(&problem["type"]),
         reason: text(&problem["reason"]).or_else(|| text(&body["kind"])),
+        relay_failure,
     }
 }
 
+/// Which of its three `502`s a `/relay` answered (`examples/src/node/routes.rs`): one with
+/// `peer_status` passes the peer's answer on, one with `kind` is the client layer's refusal,
+/// and one with `error` alone is a failure to reach the peer.
+fn relay_failure(peer: u64, body: &Value, raw: &[u8]) -> RelayFailure {
+    let text = |value: &Value| value.as_str().map(str::to_owned);
+    if let Some(status) = body["peer_status"].as_u64() {
+        let problem = &body["peer_body"];
+        return RelayFailure::PeerAnswered {
+            peer,
+            status: u16::try_from(status).unwrap_or(u16::MAX),
+            problem_type: text(&problem["type"]),
+            reason: text(&problem["reason"]),
+        };
+    }
+    if let Some(kind) = text(&body["kind"]) {
+        return RelayFailure::Refused { peer, kind };
+    }
+    RelayFailure::Transport {
+        peer,
+        error: text(&body["error"]).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned()),
+    }
+}
 /// The `peer` half of a `/relay` answer: its stamp, and the node its node id names.
-fn relay_peer(peer: &Value) -> Option<RelayPeer> {
+fn relay_peer_stamp(peer: &Value) -> Option<RelayPeer> {
     let node = u64::from_str_radix(peer["node_id"].as_str()?, 16).ok()?;
     Some(RelayPeer {
         node: if (1..=NODES).contains(&node) { node } else { 0 },
@@ -161,7 +198,7 @@ fn relay_peer(peer: &Value) -> Option<RelayPeer> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderMap, StatusCode};
+    use http::HeaderMap;
 
     fn answer(status: u16, hlc: Option<&str>, body: &str) -> Answer {
         let mut headers = HeaderMap::new();
@@ -189,6 +226,7 @@ mod tests {
         } = outcome(
             Route::Relay,
             &answer(200, Some("00-c-0000000000000002"), body),
+            Some(3),
         )
         else {
             panic!("not answered")
@@ -212,7 +250,7 @@ mod tests {
             problem_type,
             reason,
             ..
-        } = outcome(Route::Time, &answer(503, None, body))
+        } = outcome(Route::Time, &answer(503, None, body), None)
         else {
             panic!("not answered")
         };
@@ -229,13 +267,64 @@ mod tests {
             status,
             problem_type,
             reason,
+            relay_failure,
             ..
-        } = outcome(Route::Relay, &answer(502, None, body))
+        } = outcome(Route::Relay, &answer(502, None, body), Some(4))
         else {
             panic!("not answered")
         };
         assert_eq!(status, 502);
         assert_eq!(problem_type.as_deref(), Some("urn:hlc:clock-untrusted"));
         assert_eq!(reason.as_deref(), Some("disrupted"));
+        assert_eq!(
+            relay_failure,
+            Some(RelayFailure::PeerAnswered {
+                peer: 4,
+                status: 503,
+                problem_type: Some("urn:hlc:clock-untrusted".into()),
+                reason: Some("disrupted".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_relay_502_says_whether_it_was_refused_or_never_answered() {
+        let failure = |body: &str| match outcome(Route::Relay, &answer(502, None, body), Some(2)) {
+            Outcome::Answered { relay_failure, .. } => relay_failure,
+            Outcome::Failed { .. } => panic!("not answered"),
+        };
+        let refused = r#"{"error":"response refused: ...","kind":"hlc.too_far_ahead"}"#;
+        assert_eq!(
+            failure(refused),
+            Some(RelayFailure::Refused {
+                peer: 2,
+                kind: "hlc.too_far_ahead".into()
+            })
+        );
+        let transport = r#"{"error":"client error (Connect)"}"#;
+        assert_eq!(
+            failure(transport),
+            Some(RelayFailure::Transport {
+                peer: 2,
+                error: "client error (Connect)".into()
+            })
+        );
+        // Not JSON: the whole body is the error.
+        assert_eq!(
+            failure("oops"),
+            Some(RelayFailure::Transport {
+                peer: 2,
+                error: "oops".into()
+            })
+        );
+        // Other statuses and routes carry none.
+        let time = outcome(Route::Time, &answer(502, None, transport), None);
+        assert!(matches!(
+            time,
+            Outcome::Answered {
+                relay_failure: None,
+                ..
+            }
+        ));
     }
 }

@@ -174,9 +174,11 @@ async fn drive(
     let load_start = Instant::now();
     let until = load_start + Duration::from_secs(options.seconds);
     let mut tasks = JoinSet::new();
+    let relay_peers = lock(&injector.cluster).relay_peers();
     let load = Arc::new(Load::new(
         injector.client.clone(),
         nodes.to_vec(),
+        relay_peers,
         injector.recorder.clone(),
     )?);
     for worker in 0..WORKERS {
