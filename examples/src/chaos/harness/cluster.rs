@@ -125,7 +125,7 @@ impl Cluster {
         let slot = self.slot(node)?;
         let fd = OwnedFd::from(slot.listener.try_clone()?);
         command.stdin(Stdio::from(fd));
-        let child = ChildGuard::spawn(&mut command)?;
+        let child = ChildGuard::spawn(command)?;
         slot.life = slot.starts;
         slot.starts += 1;
         slot.answering_since = None;

@@ -177,13 +177,13 @@ impl Injector {
 
 /// `stress-ng` on every CPU for [`CPU_LOAD`], bounded by its own `--timeout`.
 fn stress_ng(binary: &Path) -> io::Result<ChildGuard> {
-    ChildGuard::spawn(
-        Command::new(binary)
-            .args(["--cpu", "0", "--quiet", "--timeout"])
-            .arg(format!("{}s", CPU_LOAD.as_secs()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null()),
-    )
+    let mut command = Command::new(binary);
+    command
+        .args(["--cpu", "0", "--quiet", "--timeout"])
+        .arg(format!("{}s", CPU_LOAD.as_secs()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    ChildGuard::spawn(command)
 }
 
 /// Starts node `node` with its clock `clock_offset_ms` off (a restart when it ran before,
