@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! scripts/chaos [--seconds N] [--seed S]
+//! chaos --check target/chaos/<seed>-<unix time>/history.jsonl
 //! ```
 //!
 //! `scripts/chaos` builds `hlc_node` and this program (debug) and runs it. The run leaves
@@ -13,16 +14,24 @@
 //! output, across its restarts). The exit code is 0 only when the check passed and every
 //! fault was injected; 1 when not; 2 when the run could not be set up or overran its hard
 //! limit (the load's seconds + [`HARD_LIMIT_MARGIN`]); 130 on Ctrl-C. Every node and
-//! `stress-ng` is killed on every way out.
+//! `stress-ng` is killed on every way out, and by the kernel when this program is killed.
+//!
+//! `--check HISTORY` runs nothing: it checks a history left by an earlier run (with the
+//! checker of this build) and prints the report, exiting 0 when it passed, 1 when not, 2 when
+//! the history cannot be read.
 //!
 //! Needs `stress-ng` (Debian package `stress-ng`).
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use hlc_examples::chaos::check::check;
 use hlc_examples::chaos::harness::{self, Options, DEFAULT_SECONDS, DEFAULT_SEED};
+use hlc_examples::chaos::history::read_history;
 
 /// How far past the load's end the whole run may go before it is cut short: the nodes'
 /// first sync (up to [`harness::START_LIMIT`]), a fault episode in flight, the requests in
@@ -45,11 +54,17 @@ struct Args {
     /// Where the run's directory is made.
     #[arg(long, value_name = "DIR", default_value = "target/chaos")]
     out: PathBuf,
+    /// Check this history of an earlier run instead of running: print its report.
+    #[arg(long, value_name = "HISTORY")]
+    check: Option<PathBuf>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(history) = &args.check {
+        return check_only(history);
+    }
     let node_binary = match args
         .node_binary
         .map_or_else(harness::default_node_binary, Ok)
@@ -91,6 +106,23 @@ async fn main() -> ExitCode {
             eprintln!("chaos: interrupted; stopping every node");
             ExitCode::from(130)
         }
+    }
+}
+
+/// Checks the history at `path` and prints the report.
+fn check_only(path: &Path) -> ExitCode {
+    let history = File::open(path).and_then(|file| read_history(BufReader::new(file)));
+    match history {
+        Ok(history) => {
+            let report = check(&history);
+            self::report(&report.to_string());
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => fail(&format!("{}: {error}", path.display())),
     }
 }
 

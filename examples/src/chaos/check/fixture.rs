@@ -126,7 +126,7 @@ pub(super) fn relay_failed(
 ) -> Record {
     let mut outcome = answered(502, None, None);
     if let Outcome::Answered { relay_failure, .. } = &mut outcome {
-        *relay_failure = Some(failure);
+        *relay_failure = Some(Box::new(failure));
     }
     request(id, node, Route::Relay, sent_us, received_us, outcome)
 }

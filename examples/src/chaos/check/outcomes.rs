@@ -5,7 +5,7 @@
 //!   problem's `reason` (`middleware/HEADER.md`, "A server whose own clock is untrusted");
 //! - `400` with problem type [`TOO_FAR_AHEAD`]: the request's stamp led the node's clock by
 //!   more than max offset (`middleware/src/refusal/problem.rs`);
-//! - `502` from `/relay`, judged by its recorded cause (see [`relay`](super::relay)): its peer
+//! - `502` from `/relay`, judged by its recorded cause (see [`relay`]): its peer
 //!   refused it as above ([`Allowed::RelayPeerRefused`]), its client layer refused the peer's
 //!   answer as too far ahead or refused to send on an untrusted clock
 //!   ([`Allowed::RelayRefused`]), or the peer could not be reached while it was down

@@ -138,7 +138,7 @@ fn outcome(route: Route, answer: &Answer, relay_peer: Option<u64>) -> Outcome {
     };
     let relay_failure = match (route, answer.status, relay_peer) {
         (Route::Relay, StatusCode::BAD_GATEWAY, Some(peer)) => {
-            Some(relay_failure(peer, &body, &answer.body))
+            Some(Box::new(relay_failure(peer, &body, &answer.body)))
         }
         _ => None,
     };
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(problem_type.as_deref(), Some("urn:hlc:clock-untrusted"));
         assert_eq!(reason.as_deref(), Some("disrupted"));
         assert_eq!(
-            relay_failure,
+            relay_failure.map(|failure| *failure),
             Some(RelayFailure::PeerAnswered {
                 peer: 4,
                 status: 503,
@@ -290,7 +290,7 @@ mod tests {
     #[test]
     fn a_relay_502_says_whether_it_was_refused_or_never_answered() {
         let failure = |body: &str| match outcome(Route::Relay, &answer(502, None, body), Some(2)) {
-            Outcome::Answered { relay_failure, .. } => relay_failure,
+            Outcome::Answered { relay_failure, .. } => relay_failure.map(|failure| *failure),
             Outcome::Failed { .. } => panic!("not answered"),
         };
         let refused = r#"{"error":"response refused: ...","kind":"hlc.too_far_ahead"}"#;

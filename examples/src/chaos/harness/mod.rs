@@ -22,6 +22,11 @@
 //!
 //! Everything is stopped on every way out: the nodes and `stress-ng` are killed and reaped
 //! when their guards drop, which a Ctrl-C or the hard limit of `examples/chaos.rs` does too.
+//! A harness killed outright takes them with it: each asks the kernel for `SIGKILL` when its
+//! parent dies (see `process.rs` for why one long-lived thread forks them all).
+//!
+//! The load generator knows which peer each node's `/relay` calls (the first `--peer`), and
+//! records it with the cause of every `502` ([`RelayFailure`](super::history::RelayFailure)).
 
 mod cluster;
 mod faults;
