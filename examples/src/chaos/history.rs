@@ -238,6 +238,15 @@ pub enum RelayFailure {
         /// The refusal's kind (`hlc.too_far_ahead`, `hlc.clock_untrusted`, ...).
         kind: String,
     },
+    /// The relaying node's client layer sent nothing because the node's own clock was
+    /// untrusted (`hlc_middleware::ClientError::ClockUntrusted`; the node's `502` body says so
+    /// in its `error` text alone).
+    NotSent {
+        /// The peer's node.
+        peer: u64,
+        /// Why the clock was untrusted, as the error says it.
+        reason: String,
+    },
     /// No usable answer from the peer: connecting or talking to it failed (the body's
     /// `error` alone). The node's own `502` for a `200` whose body is not the expected JSON
     /// has the same shape, so it lands here too.
@@ -255,6 +264,7 @@ impl RelayFailure {
         match self {
             Self::PeerAnswered { peer, .. }
             | Self::Refused { peer, .. }
+            | Self::NotSent { peer, .. }
             | Self::Transport { peer, .. } => *peer,
         }
     }

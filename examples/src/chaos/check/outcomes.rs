@@ -8,7 +8,8 @@
 //! - `502` from `/relay`, judged by its recorded cause (see [`relay`]): its peer
 //!   refused it as above ([`Allowed::RelayPeerRefused`]), its client layer refused the peer's
 //!   answer as too far ahead or refused to send on an untrusted clock
-//!   ([`Allowed::RelayRefused`]), or the peer could not be reached while it was down
+//!   ([`Allowed::RelayRefused`]), its client layer sent nothing on its own untrusted clock
+//!   ([`Allowed::RelayNotSent`]), or the peer could not be reached while it was down
 //!   ([`Allowed::RelayPeerDown`]). A `502` of a history written before the cause was recorded
 //!   is allowed as [`Allowed::RelayPeer`], so that old histories still check;
 //! - no answer while the node was down ([`DownWindows`]).

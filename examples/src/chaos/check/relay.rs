@@ -8,9 +8,14 @@
 //! - **The client layer refused** (`hlc_middleware::Refusal::kind`): allowed for
 //!   [`CLIENT_TOO_FAR_AHEAD`] (the peer's answer led the relaying node's clock by more than max
 //!   offset: a stepped peer) and [`CLIENT_CLOCK_UNTRUSTED`] (the relaying node's own clock
-//!   became untrusted after its server layer let the request in, so its client layer sent
-//!   nothing); counted as [`Allowed::RelayRefused`]. A signature or header refusal is a bug:
+//!   untrusted; the node in fact reports that as *not sent*, below, but the kind is the
+//!   design's); counted as [`Allowed::RelayRefused`]. A signature or header refusal is a bug:
 //!   the chaos cluster signs nothing and every node sends well-formed headers.
+//! - **Not sent**: the relaying node's client layer sent nothing because the node's own clock
+//!   was untrusted (`ClientError::ClockUntrusted`, which the node passes on as an error text):
+//!   the design's "client refuses to send" while unhealthy. Seen when the relaying node was
+//!   stopped after its server layer let the request in: on `SIGCONT` its clock is disrupted
+//!   before the handler calls the peer. Counted as [`Allowed::RelayNotSent`].
 //! - **Transport**: allowed only when the *peer* was down ([`DownWindows::covers`] over the
 //!   request's interval, which holds the relay's call to the peer); counted as
 //!   [`Allowed::RelayPeerDown`]. A peer that was up and still could not be reached is a bug.
@@ -59,6 +64,7 @@ pub(super) fn judge(
                 record.node
             )),
         },
+        RelayFailure::NotSent { .. } => Ok(Allowed::RelayNotSent),
         RelayFailure::Transport { peer, error } => {
             if down.covers(*peer, record.sent_us, record.received_us) {
                 Ok(Allowed::RelayPeerDown)
@@ -166,6 +172,16 @@ mod tests {
                 1_100,
                 refused_by_client(4, CLIENT_CLOCK_UNTRUSTED),
             ),
+            relay_failed(
+                8,
+                3,
+                1_000,
+                1_100,
+                RelayFailure::NotSent {
+                    peer: 4,
+                    reason: "clock disrupted (suspend, pause or step)".into(),
+                },
+            ),
             fault(2_000, Fault::Stop { node: 5 }),
             // Node 4 relays to 5, which was stopped.
             relay_failed(6, 4, 2_100, 2_200, transport(5)),
@@ -196,12 +212,14 @@ mod tests {
             Some(1)
         );
         assert_eq!(count(Allowed::RelayPeerDown), Some(1));
+        assert_eq!(count(Allowed::RelayNotSent), Some(1));
         assert_eq!(count(Allowed::RelayPeer), Some(1));
         let shown = report.to_string();
         for line in [
             "502 from /relay, its peer refused: 503 clock untrusted (fenced): 2",
             "502 from /relay, its client layer refused: hlc.too_far_ahead: 1",
             "502 from /relay, its peer down: 1",
+            "502 from /relay, not sent on its own untrusted clock: 1",
         ] {
             assert!(shown.contains(line), "{line:?} not in {shown}");
         }

@@ -58,6 +58,9 @@ pub enum Allowed {
     RelayRefused(String),
     /// `502` from `/relay`: its peer could not be reached while the peer was down.
     RelayPeerDown,
+    /// `502` from `/relay`: the relaying node's client layer sent nothing, its own clock
+    /// untrusted.
+    RelayNotSent,
     /// No answer, while the node was down (killed or stopped, see [`super::down`]).
     NodeDown,
 }
@@ -73,6 +76,9 @@ impl fmt::Display for Allowed {
                 write!(f, "502 from /relay, its client layer refused: {kind}")
             }
             Self::RelayPeerDown => f.write_str("502 from /relay, its peer down"),
+            Self::RelayNotSent => {
+                f.write_str("502 from /relay, not sent on its own untrusted clock")
+            }
             Self::NodeDown => f.write_str("failed while the node was down"),
         }
     }

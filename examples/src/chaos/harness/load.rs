@@ -3,12 +3,15 @@
 //! outcome recorded.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hlc_core::health::UnhealthyReason;
 use hlc_core::{Hlc, NodeId, SystemClock};
+use hlc_middleware::ClientError;
 use http::{Method, StatusCode};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -181,10 +184,26 @@ fn relay_failure(peer: u64, body: &Value, raw: &[u8]) -> RelayFailure {
     if let Some(kind) = text(&body["kind"]) {
         return RelayFailure::Refused { peer, kind };
     }
-    RelayFailure::Transport {
-        peer,
-        error: text(&body["error"]).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned()),
+    let error = text(&body["error"]).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
+    match error.strip_prefix(&not_sent_prefix()) {
+        Some(reason) => RelayFailure::NotSent {
+            peer,
+            reason: reason.to_owned(),
+        },
+        None => RelayFailure::Transport { peer, error },
     }
+}
+
+/// How the text of `ClientError::ClockUntrusted` begins, before its reason: the node passes it
+/// on as a transport error's text (`examples/src/node/relay.rs`), so the text is all there is
+/// to tell it by. Taken from the middleware's own `Display`, so that it cannot drift.
+fn not_sent_prefix() -> String {
+    let reason = UnhealthyReason::Disrupted;
+    let whole = ClientError::<Infallible>::ClockUntrusted(reason).to_string();
+    whole
+        .strip_suffix(&reason.to_string())
+        .unwrap_or(&whole)
+        .to_owned()
 }
 /// The `peer` half of a `/relay` answer: its stamp, and the node its node id names.
 fn relay_peer_stamp(peer: &Value) -> Option<RelayPeer> {
@@ -307,6 +326,16 @@ mod tests {
             Some(RelayFailure::Transport {
                 peer: 2,
                 error: "client error (Connect)".into()
+            })
+        );
+        // As seen in a run (seed 1): the relaying node's own clock became untrusted while it
+        // was stopped, and its client layer sent nothing.
+        let not_sent = r#"{"error":"request not sent: local clock untrusted: clock disrupted (suspend, pause or step)"}"#;
+        assert_eq!(
+            failure(not_sent),
+            Some(RelayFailure::NotSent {
+                peer: 2,
+                reason: "clock disrupted (suspend, pause or step)".into()
             })
         );
         // Not JSON: the whole body is the error.
