@@ -85,6 +85,8 @@ fn a_harness_killed_with_sigkill_leaves_no_node_running() {
         .arg(common::example_binary("hlc_node"))
         .arg("--out")
         .arg(out.path())
+        // Its temporary directories too: killed, it cannot remove them itself.
+        .env("TMPDIR", out.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
