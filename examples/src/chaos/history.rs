@@ -239,8 +239,8 @@ pub enum RelayFailure {
         kind: String,
     },
     /// The relaying node's client layer sent nothing because the node's own clock was
-    /// untrusted (`hlc_middleware::ClientError::ClockUntrusted`; the node's `502` body says so
-    /// in its `error` text alone).
+    /// untrusted (`hlc_middleware::ClientError::ClockUntrusted`; the node's `502` body names
+    /// the reason in `not_sent`).
     NotSent {
         /// The peer's node.
         peer: u64,

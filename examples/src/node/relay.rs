@@ -4,7 +4,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hlc_core::health::HealthBoard;
+use hlc_core::health::{HealthBoard, UnhealthyReason};
 use hlc_core::{Hlc, Timestamp};
 use hlc_middleware::{
     ClientError, HlcClientLayer, LayerObserver, MergedTimestamp, Refusal, SigningKeys,
@@ -41,6 +41,8 @@ pub(super) struct PeerAnswer {
 pub(super) enum RelayError {
     /// The client layer refused the peer's answer; the clock did not move.
     Refused(Refusal),
+    /// The client layer sent nothing: this node's own clock is untrusted.
+    NotSent(UnhealthyReason),
     /// Connecting or talking to the peer failed.
     Transport(String),
 }
@@ -79,6 +81,7 @@ impl PeerClient {
             Self::Stamped(client) => match client.clone().oneshot(request).await {
                 Ok(response) => read(response).await,
                 Err(ClientError::Refused(refusal)) => Err(RelayError::Refused(refusal)),
+                Err(ClientError::ClockUntrusted(reason)) => Err(RelayError::NotSent(reason)),
                 Err(other) => Err(transport(other)),
             },
             Self::Plain(client) => read(client.request(request).await.map_err(transport)?).await,

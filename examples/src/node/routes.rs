@@ -80,6 +80,11 @@ async fn relay(State(node): State<Arc<Node>>) -> Response {
             "error": format!("response refused: {refusal}"),
             "kind": refusal.kind(),
         })),
+        // Sent nothing: `not_sent` names why this node's clock is untrusted.
+        Err(RelayError::NotSent(reason)) => bad_gateway(json!({
+            "error": format!("request not sent: local clock untrusted: {reason}"),
+            "not_sent": reason.to_string(),
+        })),
         Err(RelayError::Transport(error)) => bad_gateway(json!({ "error": error })),
     }
 }

@@ -12,7 +12,7 @@
 //!   design's); counted as [`Allowed::RelayRefused`]. A signature or header refusal is a bug:
 //!   the chaos cluster signs nothing and every node sends well-formed headers.
 //! - **Not sent**: the relaying node's client layer sent nothing because the node's own clock
-//!   was untrusted (`ClientError::ClockUntrusted`, which the node passes on as an error text):
+//!   was untrusted (`ClientError::ClockUntrusted`, which the node names in its body's `not_sent`):
 //!   the design's "client refuses to send" while unhealthy. Seen when the relaying node was
 //!   stopped after its server layer let the request in: on `SIGCONT` its clock is disrupted
 //!   before the handler calls the peer. Counted as [`Allowed::RelayNotSent`].

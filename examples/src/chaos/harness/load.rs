@@ -3,15 +3,12 @@
 //! outcome recorded.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hlc_core::health::UnhealthyReason;
 use hlc_core::{Hlc, NodeId, SystemClock};
-use hlc_middleware::ClientError;
 use http::{Method, StatusCode};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -167,9 +164,10 @@ fn outcome(route: Route, answer: &Answer, relay_peer: Option<u64>) -> Outcome {
     }
 }
 
-/// Which of its three `502`s a `/relay` answered (`examples/src/node/routes.rs`): one with
+/// Which of its four `502`s a `/relay` answered (`examples/src/node/routes.rs`): one with
 /// `peer_status` passes the peer's answer on, one with `kind` is the client layer's refusal,
-/// and one with `error` alone is a failure to reach the peer.
+/// one with `not_sent` says the client layer sent nothing on the node's untrusted clock, and
+/// one with `error` alone is a failure to reach the peer.
 fn relay_failure(peer: u64, body: &Value, raw: &[u8]) -> RelayFailure {
     let text = |value: &Value| value.as_str().map(str::to_owned);
     if let Some(status) = body["peer_status"].as_u64() {
@@ -184,27 +182,13 @@ fn relay_failure(peer: u64, body: &Value, raw: &[u8]) -> RelayFailure {
     if let Some(kind) = text(&body["kind"]) {
         return RelayFailure::Refused { peer, kind };
     }
-    let error = text(&body["error"]).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
-    match error.strip_prefix(&not_sent_prefix()) {
-        Some(reason) => RelayFailure::NotSent {
-            peer,
-            reason: reason.to_owned(),
-        },
-        None => RelayFailure::Transport { peer, error },
+    if let Some(reason) = text(&body["not_sent"]) {
+        return RelayFailure::NotSent { peer, reason };
     }
+    let error = text(&body["error"]).unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned());
+    RelayFailure::Transport { peer, error }
 }
 
-/// How the text of `ClientError::ClockUntrusted` begins, before its reason: the node passes it
-/// on as a transport error's text (`examples/src/node/relay.rs`), so the text is all there is
-/// to tell it by. Taken from the middleware's own `Display`, so that it cannot drift.
-fn not_sent_prefix() -> String {
-    let reason = UnhealthyReason::Disrupted;
-    let whole = ClientError::<Infallible>::ClockUntrusted(reason).to_string();
-    whole
-        .strip_suffix(&reason.to_string())
-        .unwrap_or(&whole)
-        .to_owned()
-}
 /// The `peer` half of a `/relay` answer: its stamp, and the node its node id names.
 fn relay_peer_stamp(peer: &Value) -> Option<RelayPeer> {
     let node = u64::from_str_radix(peer["node_id"].as_str()?, 16).ok()?;
@@ -330,7 +314,7 @@ mod tests {
         );
         // As seen in a run (seed 1): the relaying node's own clock became untrusted while it
         // was stopped, and its client layer sent nothing.
-        let not_sent = r#"{"error":"request not sent: local clock untrusted: clock disrupted (suspend, pause or step)"}"#;
+        let not_sent = r#"{"error":"request not sent: local clock untrusted: clock disrupted (suspend, pause or step)","not_sent":"clock disrupted (suspend, pause or step)"}"#;
         assert_eq!(
             failure(not_sent),
             Some(RelayFailure::NotSent {
