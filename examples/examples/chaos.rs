@@ -40,7 +40,7 @@ const HARD_LIMIT_MARGIN: Duration = Duration::from_secs(120);
 
 /// Five hlc_node processes under load and faults; the history checked at the end.
 #[derive(Debug, Parser)]
-#[command(name = "chaos", about)]
+#[command(name = "chaos")]
 struct Args {
     /// How long the load runs, in seconds.
     #[arg(long, default_value_t = DEFAULT_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]

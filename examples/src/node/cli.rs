@@ -37,7 +37,7 @@ impl From<UnsignedArg> for UnsignedPolicy {
 
 /// A small axum service that stamps, merges and refuses HLC timestamps.
 #[derive(Debug, Parser)]
-#[command(name = "hlc_node", version, about)]
+#[command(name = "hlc_node", version)]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
