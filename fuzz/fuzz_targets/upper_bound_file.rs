@@ -102,7 +102,10 @@ fn check_restart(store: &FileUpperBound, bound: u64) {
     let hlc = match built {
         Ok(hlc) => hlc,
         Err(BuildError::StoredBoundOutOfRange { stored_micros }) => {
-            assert!(bound >= MAX_PHYSICAL_MICROS, "{bound} refused as out of range");
+            assert!(
+                bound >= MAX_PHYSICAL_MICROS,
+                "{bound} refused as out of range"
+            );
             assert_eq!(stored_micros, bound);
             assert_eq!(store.load().expect("the bound loads"), Some(bound));
             return;
@@ -112,7 +115,10 @@ fn check_restart(store: &FileUpperBound, bound: u64) {
             clock_micros,
             limit: refused_at,
         }) => {
-            assert!(bound < MAX_PHYSICAL_MICROS && lead > limit, "{bound} refused");
+            assert!(
+                bound < MAX_PHYSICAL_MICROS && lead > limit,
+                "{bound} refused"
+            );
             assert_eq!((stored_micros, clock_micros), (bound, NOW_MICROS));
             assert_eq!(refused_at, STORED_LEAD);
             assert_eq!(store.load().expect("the bound loads"), Some(bound));
@@ -120,7 +126,10 @@ fn check_restart(store: &FileUpperBound, bound: u64) {
         }
         Err(error) => panic!("wrong error for {bound}: {error}"),
     };
-    assert!(bound < MAX_PHYSICAL_MICROS && lead <= limit, "{bound} accepted");
+    assert!(
+        bound < MAX_PHYSICAL_MICROS && lead <= limit,
+        "{bound} accepted"
+    );
     let first = hlc.now();
     assert!(first.physical_micros() > bound, "{first} not above {bound}");
     assert!(first.physical_micros() >= NOW_MICROS);
