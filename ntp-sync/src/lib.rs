@@ -32,7 +32,10 @@
 //!    within its advertised root distance (root delay / 2 + root dispersion) of true time.
 //!    Servers not yet heard from count as voters until their first few polls fail; servers
 //!    that stop answering (eight polls), refuse us (kiss-o'-death DENY/RSTR) or fail the
-//!    checks of RFC 5905 have no vote.
+//!    checks of RFC 5905 have no vote. So an honest server that cannot be reached does not
+//!    count: of seven servers, four honest with one of them unreachable leave three honest
+//!    voters against three liars, no honest majority, and the interval may miss the truth.
+//!    Configure enough honest servers that they stay a majority when some cannot be reached.
 //! 2. **The local clock's rate is off by at most the drift bound** (default
 //!    [`DEFAULT_DRIFT_BOUND_PPB`](proto::sample::DEFAULT_DRIFT_BOUND_PPB), RFC 5905's PHI,
 //!    the tolerance of an undisciplined oscillator) between samples. The interval

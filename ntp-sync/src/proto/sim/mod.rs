@@ -37,7 +37,7 @@ pub use world::{ClientClock, DelayRange, Scenario, ServerLeap, SimServer, WallEv
 use crate::proto::answer::answer;
 use crate::proto::bound::{Health, PublishedBound, ReadPolicy};
 use crate::proto::discipline::{Discipline, DEFAULT_PANIC_THRESHOLD};
-use crate::proto::engine::Engine;
+use crate::proto::engine::{Engine, SourceState};
 use crate::proto::estimate::{Estimate, Status};
 use crate::proto::packet::LeapIndicator;
 use crate::proto::published_correction::PublishedCorrection;
@@ -57,7 +57,8 @@ pub struct SimReport {
     /// Reads at which the client claimed a bound (synchronised or free-running).
     pub bounded_checks: u64,
     /// Of those, reads at which true time was outside the bound: must be zero whenever a
-    /// majority of servers is honest and the local clock keeps the drift bound.
+    /// majority of the servers that vote is honest and the local clock keeps the drift bound
+    /// (see [`honest_majority_misses`](Self::honest_majority_misses)).
     pub misses: u64,
     /// Reads at which the health was healthy.
     pub healthy_checks: u64,
@@ -66,6 +67,12 @@ pub struct SimReport {
     pub health_misses: u64,
     /// True time of the last read with a miss of either kind.
     pub last_miss_nanos: Option<i64>,
+    /// Reads with a miss of either kind under an estimate published while honest servers
+    /// were a strict majority of the servers that vote: a broken promise, since the crate's
+    /// assumption 1 held. The other misses came while a server that has no vote (it never
+    /// answered its first polls, say) left the honest ones no majority of the voters, which
+    /// no selection can tell from an honest majority of another opinion.
+    pub honest_majority_misses: u64,
     /// Reads at which the corrected clock read less than at the read before.
     pub backward_reads: u64,
     /// The largest radius claimed, in nanoseconds.
@@ -104,6 +111,9 @@ pub struct Simulation {
     /// True time of the next heartbeat of the watchdog.
     next_beat: i64,
     last_reading: u64,
+    /// Whether honest servers were a strict majority of the voters when the estimate in force
+    /// was published.
+    honest_majority: bool,
     report: SimReport,
 }
 
@@ -140,6 +150,7 @@ impl Simulation {
             due: vec![Some(scenario.start_nanos); scenario.servers.len()],
             next_beat: scenario.start_nanos,
             last_reading: 0,
+            honest_majority: true,
             engine,
             report: SimReport::default(),
             scenario,
@@ -243,7 +254,7 @@ impl Simulation {
                 .tracker
                 .heartbeat(&mut self.engine, readings, heartbeat)
             {
-                self.publish(update);
+                self.publish(update, readings.local_nanos);
             }
             self.next_beat = at + every;
         }
@@ -352,10 +363,29 @@ impl Simulation {
     fn refresh(&mut self) {
         let readings = self.readings(self.now);
         let update = self.tracker.refresh(&mut self.engine, readings);
-        self.publish(update);
+        self.publish(update, readings.local_nanos);
     }
 
-    fn publish(&mut self, update: Update) {
+    /// Whether the servers honest so far are a strict majority of those that vote at local
+    /// time `local_nanos` (a candidate, or undecided: `Engine::evaluate`'s states).
+    fn honest_voting_majority(&self, local_nanos: i64) -> bool {
+        let elapsed = self.now - self.scenario.start_nanos;
+        let evaluation = self.engine.evaluate(local_nanos);
+        let (mut voters, mut honest) = (0usize, 0usize);
+        for (state, server) in evaluation.states.iter().zip(&self.scenario.servers) {
+            let votes = match state {
+                SourceState::Combined | SourceState::Falseticker => true,
+                SourceState::Unusable(reason) => reason.is_undecided(),
+            };
+            voters += usize::from(votes);
+            honest += usize::from(votes && server.is_honest_for(elapsed));
+        }
+        honest * 2 > voters
+    }
+
+    /// Publishes `update`, made at local time `local_nanos`.
+    fn publish(&mut self, update: Update, local_nanos: i64) {
+        self.honest_majority = self.honest_voting_majority(local_nanos);
         self.report.steps_noticed += u64::from(update.stepped);
         self.report.disruptions += u64::from(update.detected.is_some());
         self.report.probable_smear += u64::from(!update.probable_smear.is_empty());
@@ -419,6 +449,7 @@ impl Simulation {
         }
         if lied {
             self.report.last_miss_nanos = Some(at);
+            self.report.honest_majority_misses += u64::from(self.honest_majority);
         }
         self.report.backward_reads += u64::from(reading < self.last_reading);
         self.last_reading = reading;

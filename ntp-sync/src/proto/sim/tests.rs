@@ -120,6 +120,36 @@ fn a_drifting_local_clock_beyond_the_bound_is_caught_by_the_checks() {
     assert!(report.misses > 0, "{report:?}");
 }
 
+#[test]
+fn liars_that_outnumber_the_honest_voters_are_believed_and_the_miss_is_told_apart() {
+    // Four honest servers of seven, but two never answer: once their first polls have
+    // failed they have no vote, and three liars that agree outvote the two honest voters.
+    // No selection can tell that from an honest majority of another opinion, so the bound
+    // misses; the report says the honest servers were no majority of the voters.
+    let silent = SimServer::honest(0).with(Fault::Silence);
+    let servers = vec![
+        SimServer::honest(0),
+        SimServer::honest(0),
+        silent,
+        silent,
+        SimServer::liar(50 * MS),
+        SimServer::liar(50 * MS),
+        SimServer::liar(50 * MS),
+    ];
+    let report = Simulation::new(scenario(servers)).run(300);
+    assert!(report.misses > 0, "{report:?}");
+    assert_eq!(report.honest_majority_misses, 0, "{report:?}");
+    // With the two silent servers answering, the same liars are outvoted.
+    let mut servers = vec![SimServer::honest(0); 4];
+    servers.extend([SimServer::liar(50 * MS); 3]);
+    let report = Simulation::new(scenario(servers)).run(300);
+    assert_eq!(
+        (report.misses, report.honest_majority_misses),
+        (0, 0),
+        "{report:?}"
+    );
+}
+
 /// A random world: `honest` servers within their claims and fewer liars, random delays
 /// (asymmetric), losses and a local clock drifting within the bound.
 fn world() -> impl Strategy<Value = Scenario> {
@@ -171,6 +201,10 @@ fn world() -> impl Strategy<Value = Scenario> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1_000))]
 
+    /// The promise is to the servers that vote (the crate docs' assumption 1): an honest
+    /// server lost in the network for its first polls has no vote, and may leave the liars a
+    /// majority of the voters though not of the servers configured. Such misses are allowed;
+    /// every other one is a broken promise.
     #[test]
     fn prop_an_honest_majority_keeps_true_time_inside_the_interval(world in world()) {
         let mut sim = Simulation::new(world);
@@ -178,7 +212,7 @@ proptest! {
         let duration = sim.true_nanos() - sim.scenario.start_nanos;
         let honest = sim.scenario.servers.iter().filter(|s| s.is_honest_for(duration)).count();
         prop_assume!(honest * 2 > sim.scenario.servers.len());
-        prop_assert_eq!(report.misses, 0, "{:?}", report);
+        prop_assert_eq!(report.honest_majority_misses, 0, "{:?}", report);
     }
 }
 
