@@ -31,6 +31,7 @@ use crate::true_time::TrueTime;
 ///
 /// [`NtpClient::subscribe`]: crate::NtpClient::subscribe
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// Every source and what selection made of it.
     pub sources: Vec<SourceReport>,

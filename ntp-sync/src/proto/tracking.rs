@@ -37,6 +37,7 @@ pub struct Readings {
 
 /// What one refresh decided.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub struct Update {
     /// The selection at this instant.
     pub evaluation: Evaluation,
