@@ -106,21 +106,8 @@ fn widen(since: i64, until: i64) -> (i64, i64) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixture::{fault, started};
     use super::*;
-
-    fn fault(at_us: i64, fault: Fault) -> Record {
-        Record::Fault { at_us, fault }
-    }
-
-    fn started(at_us: i64, node: u64, life: u32) -> Record {
-        Record::Started {
-            at_us,
-            node,
-            pid: 100 + life,
-            life,
-            clock_offset_ms: 0,
-        }
-    }
 
     #[test]
     fn a_kill_lasts_until_the_next_start_with_the_graces() {
